@@ -1,0 +1,11 @@
+import { defineEndpoint } from '../src/evercycle/operation.js'
+import { AssetFieldsSchema } from './schemas.js'
+
+export default defineEndpoint({
+  name: 'create',
+  method: 'POST',
+  path: '/v1/asset/create',
+  description: 'Create a new asset',
+  body: AssetFieldsSchema,
+  defaultBody: { status: 'active' }
+})

@@ -1,0 +1,85 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { isDomainError } from '../src/errors.js'
+
+interface ErrorBody {
+  code: string
+  message: string
+  details: unknown
+}
+
+/** FlowRunner answers `{error}`; the gateway keeps the old `{status, message}` and adds `error`. */
+function isFlowRunner(url: string): boolean {
+  return url.startsWith('/api/v1/') || url === '/api/v1' || url.startsWith('/ws/')
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, statusCode: number, error: ErrorBody): FastifyReply {
+  reply.code(statusCode).type('application/json; charset=utf-8')
+  if (isFlowRunner(request.url)) return reply.send({ error })
+  return reply.send({ status: 'error', message: error.message, error })
+}
+
+/** Fastify's own errors (parsing, limits, validation) mapped onto our codes. */
+function frameworkError(err: FastifyError): { statusCode: number; body: ErrorBody } | undefined {
+  if (err.validation !== undefined) {
+    const details = err.validation.map((v) => ({
+      field: `${err.validationContext ?? 'request'}${v.instancePath.replace(/\//g, '.')}`,
+      message: v.message ?? 'is invalid',
+      ...(v.params !== undefined && 'missingProperty' in v.params ? { missing: v.params.missingProperty } : {})
+    }))
+    const first = details[0]
+    return {
+      statusCode: 400,
+      body: { code: 'validation_error', message: first ? `${first.field} ${first.message}` : 'Invalid request', details }
+    }
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { statusCode: 413, body: { code: 'payload_too_large', message: 'Request body is too large', details: null } }
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { statusCode: 415, body: { code: 'unsupported_media_type', message: 'Content-Type must be application/json', details: null } }
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { statusCode: 400, body: { code: 'invalid_json', message: 'Request body is empty', details: null } }
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { statusCode: 400, body: { code: 'invalid_json', message: 'Request body is not valid JSON', details: null } }
+  }
+  if (err instanceof SyntaxError || err.statusCode === 400) {
+    return { statusCode: 400, body: { code: 'invalid_json', message: 'Request body is not valid JSON', details: null } }
+  }
+  if (err.statusCode === 429) {
+    return { statusCode: 429, body: { code: 'rate_limited', message: err.message, details: null } }
+  }
+  return undefined
+}
+
+/**
+ * One error handler for the whole server. Domain errors keep their code, status and safe details; Fastify's
+ * errors are mapped; anything else is a 500 whose internals stay in the log.
+ */
+export default fp(
+  async (app) => {
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      if (isDomainError(err)) {
+        if (err.statusCode >= 500) request.log.warn({ err }, err.message)
+        for (const [name, value] of Object.entries(err.headers ?? {})) reply.header(name, value)
+        return sendError(request, reply, err.statusCode, { code: err.code, message: err.message, details: err.details ?? null })
+      }
+      const mapped = frameworkError(err)
+      if (mapped !== undefined) {
+        return sendError(request, reply, mapped.statusCode, mapped.body)
+      }
+      request.log.error({ err }, 'unhandled error')
+      return sendError(request, reply, 500, { code: 'internal_error', message: 'Internal server error', details: null })
+    })
+
+    app.setNotFoundHandler((request, reply) =>
+      sendError(request, reply, 404, {
+        code: 'not_found',
+        message: `No route ${request.method} ${request.url.split('?')[0]}`,
+        details: null
+      })
+    )
+  },
+  { name: 'errors' }
+)

@@ -1,0 +1,25 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import fp from 'fastify-plugin'
+
+/** OpenAPI generated from the routes' TypeBox schemas; the UI at /docs, the document at /docs/json. */
+export default fp(
+  async (app) => {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Evercycle gateway',
+          description: 'Token-managing gateway for the Evercycle API, and FlowRunner.',
+          version: '0.1.0'
+        },
+        tags: [
+          { name: 'gateway', description: 'Health, authentication and the operation list' },
+          { name: 'operations', description: 'Evercycle operations, generated from endpoints/ and config/' }
+        ]
+      }
+    })
+    await app.register(swaggerUi, { routePrefix: '/docs' })
+  },
+  { name: 'swagger' }
+)

@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
+import { domainError } from '../../src/errors.js'
+import { successEnvelope, upstreamError } from '../../src/evercycle/envelope.js'
+import { HTTP_METHODS, type Operation } from '../../src/evercycle/operation.js'
+import { GatewayErrorSchema, SuccessEnvelopeSchema } from '../../src/http/gateway-schemas.js'
+
+/**
+ * `/api/<operation>` for every registry entry, generated at boot: the operation's own method with its query
+ * and body schemas, and 405 (with `Allow`) for every other method.
+ */
+const operations: FastifyPluginAsyncTypebox = async (app) => {
+  for (const op of app.registry.list()) {
+    const url = `/api/${op.name}`
+    app.route({
+      method: op.method,
+      url,
+      schema: {
+        tags: ['operations'],
+        summary: op.description,
+        description: `${op.method} ${op.path} on Evercycle`,
+        querystring: op.querySchema,
+        ...(op.bodySchema === undefined ? {} : { body: op.bodySchema }),
+        response: { 200: SuccessEnvelopeSchema, '4xx': GatewayErrorSchema, '5xx': GatewayErrorSchema }
+      },
+      // the envelope is written as text around the upstream bytes, never re-serialized
+      handler: async (request, reply) => {
+        await callOperation(op, request, reply)
+      }
+    })
+    const others = HTTP_METHODS.filter((m) => m !== op.method) as HTTPMethods[]
+    if (op.method !== 'GET') others.push('HEAD')
+    app.route({
+      method: others,
+      url,
+      schema: { hide: true },
+      handler: async (request, reply) => {
+        reply.header('allow', op.method === 'GET' ? 'GET, HEAD' : op.method)
+        throw domainError('method_not_allowed', `${request.method} is not allowed for ${op.name}; use ${op.method}`, {
+          details: { allowed: op.method }
+        })
+      }
+    })
+  }
+
+  async function callOperation(op: Operation, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const abort = new AbortController()
+    // a client that goes away stops paying for its upstream call
+    request.raw.once('close', () => {
+      if (!reply.sent && request.raw.destroyed) abort.abort()
+    })
+    const res = await app.operations.call(
+      op,
+      { query: request.query as Record<string, unknown>, body: request.body as Record<string, unknown> | undefined },
+      { requestId: request.id, signal: abort.signal }
+    )
+    if (res.statusCode < 200 || res.statusCode >= 300) throw await upstreamError(res)
+    const envelope = await successEnvelope(res)
+    reply.code(envelope.statusCode).type('application/json; charset=utf-8')
+    await reply.send(envelope.kind === 'buffered' ? envelope.payload : envelope.stream)
+  }
+}
+
+export default operations

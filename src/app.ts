@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto'
+import sensible from '@fastify/sensible'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance, FastifyServerOptions, RawServerDefault } from 'fastify'
+import type { IncomingMessage } from 'node:http'
+import appConfig from '../plugins/app-config.js'
+import corsPolicy from '../plugins/cors-policy.js'
+import endpointRegistry from '../plugins/endpoint-registry.js'
+import errors from '../plugins/errors.js'
+import evercycleClient from '../plugins/evercycle-client.js'
+import operationCaller from '../plugins/operation-caller.js'
+import requestId from '../plugins/request-id.js'
+import swagger from '../plugins/swagger.js'
+import tokenStore from '../plugins/token-store.js'
+import apiAuth from '../routes/api/auth.js'
+import apiList from '../routes/api/list.js'
+import apiOperations from '../routes/api/operations.js'
+import apiReady from '../routes/api/ready.js'
+import health from '../routes/health.js'
+import type { Config } from './config.js'
+import { redactPaths } from './logging.js'
+
+export interface AppOptions {
+  config: Config
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** A client's `x-request-id` is kept when it is a sane token (so it can't forge log lines), else generated. */
+export function requestIdFor(req: IncomingMessage): string {
+  const given = req.headers['x-request-id']
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+}
+
+/** The Fastify options the app expects; server.ts and the tests both build from here. */
+export function serverOptions(config: Config): FastifyServerOptions<RawServerDefault> {
+  return {
+    logger: {
+      level: config.logLevel,
+      redact: { paths: redactPaths, censor: '[redacted]' }
+    },
+    genReqId: requestIdFor,
+    bodyLimit: config.bodyLimit,
+    // slow-loris and stuck clients don't hold sockets forever
+    requestTimeout: config.evercycle.timeoutMs + 30_000,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+    routerOptions: { maxParamLength: 500, ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: true, coerceTypes: 'array', useDefaults: true, allErrors: true } }
+  }
+}
+
+/**
+ * The root plugin: external plugins, then ours in dependency order, then routes. Pure: it only registers,
+ * so tests build it with `inject()` and server.ts adds listen, signals and shutdown.
+ */
+export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  const instance = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  await instance.register(sensible)
+  await instance.register(appConfig, { config: opts.config })
+  await instance.register(errors)
+  await instance.register(requestId)
+  await instance.register(corsPolicy)
+  await instance.register(swagger)
+  await instance.register(evercycleClient)
+  await instance.register(tokenStore)
+  await instance.register(endpointRegistry)
+  await instance.register(operationCaller)
+
+  await instance.register(health)
+  await instance.register(apiReady)
+  await instance.register(apiAuth)
+  await instance.register(apiList)
+  await instance.register(apiOperations)
+}

@@ -1,0 +1,171 @@
+import { Pool, type Dispatcher } from 'undici'
+import { domainError, type DomainError } from '../errors.js'
+import type { AuthenticationResult, TokenSet } from './tokens.js'
+import type { HttpMethod } from './operation.js'
+
+export type QueryValue = string | number | boolean | Array<string | number | boolean>
+
+export interface UpstreamRequest {
+  method: HttpMethod
+  /** Path below the base URL, already rendered and encoded. */
+  path: string
+  query?: Record<string, QueryValue | undefined>
+  /** Serialized JSON body. */
+  body?: string
+  headers?: Record<string, string>
+  tokens?: TokenSet
+  requestId?: string
+  signal?: AbortSignal
+}
+
+export type UpstreamResponse = Dispatcher.ResponseData
+
+export interface EvercycleClientOptions {
+  baseUrl: string
+  timeoutMs: number
+  connections: number
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'])
+
+/**
+ * The one upstream client: a keep-alive undici pool to Evercycle's origin with explicit timeouts and TLS
+ * verification left on. It speaks Evercycle's auth dialect and maps transport failures to domain errors.
+ */
+export class EvercycleClient {
+  readonly baseUrl: string
+  private readonly prefix: string
+  private readonly pool: Pool
+
+  constructor(options: EvercycleClientOptions) {
+    const url = new URL(options.baseUrl)
+    this.baseUrl = options.baseUrl
+    this.prefix = url.pathname.replace(/\/$/, '')
+    this.pool = new Pool(url.origin, {
+      connections: options.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connectTimeout: Math.min(options.timeoutMs, 10_000)
+    })
+  }
+
+  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const options: Dispatcher.RequestOptions = {
+      method: req.method,
+      path: this.prefix + req.path + queryString(req.query),
+      headers: this.headers(req),
+      body: req.body ?? null,
+      signal: req.signal
+    }
+    try {
+      return await this.pool.request(options)
+    } catch (err) {
+      // A keep-alive socket the upstream closed under us: safe to repeat only for an idempotent read.
+      if (req.method === 'GET' && isReset(err) && !req.signal?.aborted) {
+        try {
+          return await this.pool.request(options)
+        } catch (retryErr) {
+          throw toDomainError(retryErr)
+        }
+      }
+      throw toDomainError(err)
+    }
+  }
+
+  signIn(username: string, password: string, requestId?: string): Promise<AuthenticationResult> {
+    return this.authCall('/v1/auth/signin', { username, password }, requestId)
+  }
+
+  refresh(refreshToken: string, requestId?: string): Promise<AuthenticationResult> {
+    return this.authCall('/v1/auth/refresh', { refreshToken }, requestId)
+  }
+
+  close(): Promise<void> {
+    return this.pool.close()
+  }
+
+  private headers(req: UpstreamRequest): Record<string, string> {
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers }
+    if (req.body !== undefined) headers['content-type'] = 'application/json'
+    if (req.requestId !== undefined) headers['x-request-id'] = req.requestId
+    if (req.tokens !== undefined) {
+      headers['access-token'] = req.tokens.accessToken
+      headers.authorization = req.tokens.idToken
+    }
+    return headers
+  }
+
+  private async authCall(path: string, payload: object, requestId?: string): Promise<AuthenticationResult> {
+    const res = await this.request({ method: 'POST', path, body: JSON.stringify(payload), requestId })
+    const text = await res.body.text()
+    if (res.statusCode === 400 || res.statusCode === 401 || res.statusCode === 403) {
+      throw domainError('unauthorized', 'Evercycle refused the credentials', { details: { upstream_status: res.statusCode } })
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      throw domainError('upstream_error', `Evercycle answered ${res.statusCode} to ${path}`, {
+        statusCode: res.statusCode >= 400 ? res.statusCode : 502,
+        details: { upstream_status: res.statusCode }
+      })
+    }
+    const result = parseAuthResult(text)
+    if (result === undefined) {
+      throw domainError('upstream_invalid_response', `Evercycle answered ${path} without an AuthenticationResult`)
+    }
+    return result
+  }
+}
+
+function parseAuthResult(text: string): AuthenticationResult | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text)
+    const result = (parsed as { AuthenticationResult?: unknown } | null)?.AuthenticationResult
+    if (typeof result !== 'object' || result === null) return undefined
+    const r = result as Record<string, unknown>
+    if (typeof r.AccessToken !== 'string' || typeof r.IdToken !== 'string') return undefined
+    return {
+      AccessToken: r.AccessToken,
+      IdToken: r.IdToken,
+      RefreshToken: typeof r.RefreshToken === 'string' ? r.RefreshToken : undefined,
+      ExpiresIn: typeof r.ExpiresIn === 'number' ? r.ExpiresIn : undefined,
+      TokenType: typeof r.TokenType === 'string' ? r.TokenType : undefined
+    }
+  } catch {
+    return undefined
+  }
+}
+
+export function queryString(query: UpstreamRequest['query']): string {
+  if (query === undefined) return ''
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue
+    for (const v of Array.isArray(value) ? value : [value]) params.append(key, String(v))
+  }
+  const qs = params.toString()
+  return qs === '' ? '' : `?${qs}`
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+function isReset(err: unknown): boolean {
+  const code = errorCode(err)
+  const causeCode = errorCode((err as { cause?: unknown } | null)?.cause)
+  return (code !== undefined && RESET_CODES.has(code)) || (causeCode !== undefined && RESET_CODES.has(causeCode))
+}
+
+/** Transport failures become domain errors; the message names the failure class, never a token or URL query. */
+export function toDomainError(err: unknown): DomainError {
+  const code = errorCode(err)
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return domainError('upstream_timeout', 'Evercycle did not answer in time', { cause: err })
+  }
+  if ((err as Error | null)?.name === 'AbortError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') {
+    return domainError('upstream_unavailable', 'The upstream request was aborted', { cause: err })
+  }
+  return domainError('upstream_unavailable', 'Evercycle is unreachable', { details: { reason: code ?? 'network_error' }, cause: err })
+}

@@ -1,0 +1,107 @@
+import { Readable } from 'node:stream'
+import { domainError } from '../errors.js'
+import type { UpstreamResponse } from './client.js'
+import { JsonSyntaxChecker } from './json-checker.js'
+
+const PREFIX = Buffer.from('{"status":"success","data":')
+const SUFFIX = Buffer.from('}')
+/** Bodies up to this size are buffered and checked with JSON.parse; larger ones stream through the checker. */
+export const BUFFER_LIMIT = 1024 * 1024
+/** An upstream error body is quoted in `details` up to this size. */
+const ERROR_BODY_LIMIT = 64 * 1024
+
+export type Envelope =
+  | { kind: 'buffered'; statusCode: number; payload: string }
+  | { kind: 'stream'; statusCode: number; stream: Readable }
+
+function isJsonType(contentType: string | string[] | undefined): boolean {
+  const value = Array.isArray(contentType) ? contentType[0] : contentType
+  if (value === undefined) return false
+  const type = value.split(';')[0]?.trim().toLowerCase() ?? ''
+  return type === 'application/json' || type.endsWith('+json')
+}
+
+async function readCapped(body: UpstreamResponse['body'], limit: number): Promise<{ chunks: Buffer[]; size: number; done: boolean }> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    const buf = chunk as Buffer
+    chunks.push(buf)
+    size += buf.length
+    if (size > limit) return { chunks, size, done: false }
+  }
+  return { chunks, size, done: true }
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+}
+
+/**
+ * Wraps a 2xx upstream answer as `{"status":"success","data":<upstream JSON>}` without re-serializing it.
+ * Small JSON bodies are validated with JSON.parse; large ones stream through an incremental syntax check and,
+ * should it fail mid-way, the response is aborted rather than completed as invalid JSON. A non-JSON body
+ * becomes a JSON string; an empty body becomes `null`; JSON that does not parse is a 502.
+ */
+export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> {
+  const statusCode = res.statusCode
+  const json = isJsonType(res.headers['content-type'])
+  const head = await readCapped(res.body, BUFFER_LIMIT)
+  if (head.done) {
+    const text = stripBom(Buffer.concat(head.chunks, head.size).toString('utf8'))
+    if (text.trim() === '') return { kind: 'buffered', statusCode, payload: '{"status":"success","data":null}' }
+    if (!json) return { kind: 'buffered', statusCode, payload: `{"status":"success","data":${JSON.stringify(text)}}` }
+    try {
+      JSON.parse(text)
+    } catch {
+      throw domainError('upstream_invalid_response', 'Evercycle answered with malformed JSON')
+    }
+    return { kind: 'buffered', statusCode, payload: `{"status":"success","data":${text}}` }
+  }
+  if (!json) {
+    res.body.destroy()
+    throw domainError('upstream_invalid_response', `Evercycle answered with a non-JSON body over ${BUFFER_LIMIT} bytes`)
+  }
+  const checker = new JsonSyntaxChecker()
+  for (const chunk of head.chunks) {
+    if (!checker.push(chunk)) {
+      res.body.destroy()
+      throw domainError('upstream_invalid_response', 'Evercycle answered with malformed JSON')
+    }
+  }
+  async function* stream(): AsyncGenerator<Buffer> {
+    yield PREFIX
+    for (const chunk of head.chunks) yield chunk
+    for await (const chunk of res.body) {
+      if (!checker.push(chunk as Buffer)) throw new Error('Evercycle response turned out to be malformed JSON')
+      yield chunk as Buffer
+    }
+    if (!checker.end()) throw new Error('Evercycle response ended before the JSON did')
+    yield SUFFIX
+  }
+  return { kind: 'stream', statusCode, stream: Readable.from(stream(), { objectMode: false }) }
+}
+
+/** An upstream 4xx/5xx (or unexpected 1xx/3xx) as a domain error quoting the upstream body. */
+export async function upstreamError(res: UpstreamResponse): Promise<Error> {
+  const head = await readCapped(res.body, ERROR_BODY_LIMIT)
+  if (!head.done) res.body.destroy()
+  const text = Buffer.concat(head.chunks, head.size).toString('utf8').slice(0, ERROR_BODY_LIMIT)
+  let body: unknown = text
+  if (head.done && isJsonType(res.headers['content-type'])) {
+    try {
+      body = JSON.parse(text)
+    } catch {
+      // keep the text
+    }
+  }
+  const statusCode = res.statusCode >= 400 && res.statusCode <= 599 ? res.statusCode : 502
+  const headers: Record<string, string> = {}
+  const retryAfter = res.headers['retry-after']
+  if (typeof retryAfter === 'string' && (statusCode === 429 || statusCode === 503)) headers['retry-after'] = retryAfter
+  return domainError('upstream_error', `Evercycle answered ${res.statusCode}`, {
+    statusCode,
+    details: { upstream_status: res.statusCode, body },
+    headers
+  })
+}

@@ -1,0 +1,49 @@
+import { domainError } from '../errors.js'
+
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g
+
+export function templateParams(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] as string)
+}
+
+/** Dot segments would be normalised away by URL parsers upstream; control characters have no business here. */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_VALUE = /^\.{1,2}$|[\u0000-\u001f\u007f]/
+
+/**
+ * Substitutes each `{name}` with its value, percent-encoded as one path segment. A value can never add a
+ * segment, a query or a fragment: `/`, `?` and `#` are encoded, and `.`/`..` are refused outright.
+ */
+export function renderPath(template: string, values: Record<string, string>): string {
+  return template.replace(PLACEHOLDER, (_, name: string) => {
+    const value = values[name]
+    if (value === undefined || value === '') {
+      throw domainError('validation_error', `Path parameter "${name}" is required`, {
+        details: [{ field: name, message: 'is required' }]
+      })
+    }
+    if (UNSAFE_VALUE.test(value)) {
+      throw domainError('validation_error', `Path parameter "${name}" has an invalid value`, {
+        details: [{ field: name, message: 'must not be "." or ".." or contain control characters' }]
+      })
+    }
+    return encodeURIComponent(value)
+  })
+}
+
+/**
+ * Final check before a request leaves: the URL built from base + path must keep the base's origin, start with
+ * the template's static prefix, and survive URL normalisation unchanged. Anything else is a bug or an attack.
+ */
+export function assertSafeUpstreamPath(baseUrl: string, template: string, rendered: string): void {
+  const base = new URL(baseUrl)
+  const prefix = base.pathname.replace(/\/$/, '')
+  const full = prefix + rendered
+  const staticPrefix = template.split('{')[0] ?? ''
+  const url = new URL(full, base.origin)
+  if (url.origin !== base.origin || url.pathname !== full || !rendered.startsWith(staticPrefix) || url.search !== '' || url.hash !== '') {
+    throw domainError('validation_error', 'Path parameters produce an invalid upstream path', {
+      details: [{ field: 'path', message: 'path parameters may not change the upstream path' }]
+    })
+  }
+}

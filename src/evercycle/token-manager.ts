@@ -1,0 +1,150 @@
+import type { Logger } from '../util/logger.js'
+import { domainError, isDomainError } from '../errors.js'
+import type { EvercycleClient } from './client.js'
+import { SERVICE_IDENTITY, type TokenStore } from './token-store.js'
+import { isUsable, tokenSetFrom, type TokenSet } from './tokens.js'
+
+export interface Credentials {
+  username: string
+  password: string
+}
+
+export interface TokenManagerOptions {
+  /** Refresh this long before expiry (bounded by half the token lifetime). */
+  skewMs: number
+  /** First pause after a refused service sign-in; doubles per failure up to 5 minutes. */
+  signInBackoffMs: number
+  /** Service credentials for re-authentication, read when needed so a config edit is picked up. */
+  credentials: () => Promise<Credentials | undefined>
+  log: Logger
+}
+
+const MAX_BACKOFF_MS = 300_000
+
+export interface TokenEvents {
+  refreshes: number
+  signIns: number
+  failures: number
+}
+
+/**
+ * Hands out usable tokens per identity. However many callers find the tokens expiring at once, one renewal
+ * (refresh, else sign-in with the service credentials) reaches Evercycle; the others await the same promise.
+ */
+export class TokenManager {
+  private readonly inflight = new Map<string, Promise<TokenSet>>()
+  private signInBlockedUntil = 0
+  private signInFailures = 0
+  readonly events: TokenEvents = { refreshes: 0, signIns: 0, failures: 0 }
+
+  constructor(
+    private readonly store: TokenStore,
+    private readonly client: EvercycleClient,
+    private readonly options: TokenManagerOptions
+  ) {}
+
+  /** Usable tokens now, renewing first when they are missing or about to expire. */
+  async getTokens(identity: string = SERVICE_IDENTITY): Promise<TokenSet> {
+    const pending = this.inflight.get(identity)
+    if (pending !== undefined) return pending
+    const current = await this.store.get(identity)
+    if (current !== undefined && isUsable(current, this.options.skewMs)) return current
+    return this.renew(identity, current)
+  }
+
+  /** Current tokens if usable, without contacting Evercycle. */
+  async peek(identity: string = SERVICE_IDENTITY): Promise<TokenSet | undefined> {
+    const current = await this.store.get(identity)
+    return current !== undefined && isUsable(current, this.options.skewMs) ? current : undefined
+  }
+
+  /**
+   * Renews the identity's tokens. `stale` is the set the caller found expiring or saw refused: when the store
+   * already holds a different usable set, another caller renewed meanwhile and that set is returned.
+   */
+  renew(identity: string, stale: TokenSet | undefined): Promise<TokenSet> {
+    const pending = this.inflight.get(identity)
+    if (pending !== undefined) return pending
+    const renewal = this.doRenew(identity, stale).finally(() => this.inflight.delete(identity))
+    this.inflight.set(identity, renewal)
+    return renewal
+  }
+
+  /** Explicit sign-in with given credentials (POST /api/auth); replaces the identity's tokens. */
+  async signIn(identity: string, credentials: Credentials, requestId?: string): Promise<TokenSet> {
+    const result = await this.client.signIn(credentials.username, credentials.password, requestId)
+    const tokens = tokenSetFrom(result)
+    await this.store.set(identity, tokens)
+    this.events.signIns++
+    this.options.log.info({ identity }, 'evercycle sign-in succeeded')
+    return tokens
+  }
+
+  async forget(identity: string): Promise<void> {
+    await this.store.delete(identity)
+  }
+
+  private async doRenew(identity: string, stale: TokenSet | undefined): Promise<TokenSet> {
+    const current = await this.store.get(identity)
+    if (
+      current !== undefined &&
+      current.accessToken !== stale?.accessToken &&
+      isUsable(current, this.options.skewMs)
+    ) {
+      return current
+    }
+    if (current !== undefined) {
+      try {
+        const result = await this.client.refresh(current.refreshToken)
+        const tokens = tokenSetFrom(result, current.refreshToken)
+        await this.store.set(identity, tokens)
+        this.events.refreshes++
+        this.options.log.info({ identity }, 'evercycle token refreshed')
+        return tokens
+      } catch (err) {
+        // Only a refusal falls back to sign-in; an unreachable Evercycle would refuse the sign-in too.
+        if (!isDomainError(err) || err.code !== 'unauthorized') throw err
+        this.events.failures++
+        this.options.log.warn({ identity }, 'evercycle token refresh refused; signing in again')
+      }
+    }
+    return this.serviceSignIn(identity)
+  }
+
+  private async serviceSignIn(identity: string): Promise<TokenSet> {
+    if (identity !== SERVICE_IDENTITY) {
+      await this.store.delete(identity)
+      throw domainError('unauthorized', 'Session expired: sign in again')
+    }
+    const now = Date.now()
+    if (now < this.signInBlockedUntil) {
+      const retryAfter = Math.ceil((this.signInBlockedUntil - now) / 1000)
+      throw domainError('unauthorized', 'Evercycle sign-in recently failed; not retrying yet', {
+        headers: { 'retry-after': String(retryAfter) },
+        details: { retry_after_seconds: retryAfter }
+      })
+    }
+    const credentials = await this.options.credentials()
+    if (credentials === undefined) {
+      throw domainError('unauthorized', 'Not signed in to Evercycle and no service credentials are configured: POST /api/auth first')
+    }
+    try {
+      const tokens = await this.signIn(identity, credentials)
+      this.signInFailures = 0
+      return tokens
+    } catch (err) {
+      if (isDomainError(err) && err.code === 'unauthorized') {
+        this.events.failures++
+        this.signInFailures++
+        const pause = Math.min(this.options.signInBackoffMs * 2 ** (this.signInFailures - 1), MAX_BACKOFF_MS)
+        this.signInBlockedUntil = Date.now() + pause
+        this.options.log.error({ identity, retryInMs: pause }, 'evercycle service sign-in refused; backing off')
+        await this.store.delete(identity)
+        throw domainError('unauthorized', 'Evercycle refused the service credentials', {
+          headers: { 'retry-after': String(Math.ceil(pause / 1000)) }
+        })
+      }
+      throw err
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import closeWithGrace from 'close-with-grace'
+import Fastify from 'fastify'
+import app, { serverOptions } from './app.js'
+import { ConfigError, load, type Config } from './config.js'
+
+/** Builds, listens, and drains in-flight requests on SIGTERM/SIGINT before exiting. */
+export async function start(config: Config): Promise<ReturnType<typeof Fastify>> {
+  const server = Fastify(serverOptions(config))
+  await server.register(app, { config })
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err !== undefined) server.log.error({ err }, 'shutting down after an error')
+    else server.log.info({ signal }, 'shutting down: draining in-flight requests')
+    await server.close()
+  })
+  await server.listen({ host: config.host, port: config.port })
+  return server
+}
+
+async function main(): Promise<void> {
+  let config: Config
+  try {
+    config = load()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`)
+      process.exit(78)
+    }
+    throw err
+  }
+  try {
+    await start(config)
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main()

@@ -1,0 +1,413 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+/**
+ * The Evercycle sandbox: the same contract as api.evercycle.io (sign-in, refresh, assets, pricebook), in
+ * memory, on node:http so it costs little when a benchmark drives it. Tests steer it (token TTL, failures,
+ * latency, outages, malformed answers) and read its call log to assert exactly what reached "Evercycle".
+ */
+export interface SimulatorOptions {
+  users?: Record<string, string>
+  tokenTtlMs?: number
+  latencyMs?: number
+  /** Keep at most this many calls in the log (counters are always exact). */
+  maxLoggedCalls?: number
+}
+
+export interface SimulatorSettings {
+  tokenTtlMs: number
+  latencyMs: number
+  failSignIn: boolean
+  failRefresh: boolean
+  /** `malformed`: JSON content type with a broken body; `html`: a text/html page; `error`: 500 on API calls. */
+  bodyMode: 'normal' | 'malformed' | 'html' | 'error'
+}
+
+export interface SimulatorCall {
+  method: string
+  /** The raw request target's path as received, before any decoding. */
+  path: string
+  query: string
+  status: number
+  authenticated: boolean
+  requestId: string | undefined
+  body: unknown
+  at: number
+}
+
+export interface SimulatorCounts {
+  signIns: number
+  failedSignIns: number
+  refreshes: number
+  failedRefreshes: number
+  apiCalls: number
+  unauthorized: number
+}
+
+interface Session {
+  username: string
+  idToken: string
+  expiresAt: number
+  revoked: boolean
+}
+
+export interface Asset {
+  id: string
+  name: string
+  status: string
+  [key: string]: unknown
+}
+
+export const DEMO_USERNAME = 'demo@evercycle.test'
+export const DEMO_PASSWORD = 'demo-password'
+
+function seedAssets(): Map<string, Asset> {
+  const assets = new Map<string, Asset>()
+  const models = ['MacBook Pro 14', 'iPhone 15', 'ThinkPad X1', 'Pixel 8', 'iPad Air']
+  models.forEach((name, i) => {
+    const id = String(1001 + i)
+    assets.set(id, { id, name, status: i % 2 === 0 ? 'active' : 'retired', serialNumber: `SN-${id}`, grade: 'B' })
+  })
+  return assets
+}
+
+export class EvercycleSimulator {
+  readonly settings: SimulatorSettings
+  readonly counts: SimulatorCounts = { signIns: 0, failedSignIns: 0, refreshes: 0, failedRefreshes: 0, apiCalls: 0, unauthorized: 0 }
+  calls: SimulatorCall[] = []
+  assets = seedAssets()
+  readonly requests: Array<Record<string, unknown>> = []
+  readonly pricebook = new Map<string, Record<string, unknown>>()
+
+  private readonly users: Map<string, string>
+  private readonly sessions = new Map<string, Session>()
+  private readonly refreshTokens = new Map<string, string>()
+  private readonly maxLoggedCalls: number
+  private readonly server: http.Server
+  private readonly sockets = new Set<Socket>()
+  private port = 0
+  private host = '127.0.0.1'
+
+  constructor(options: SimulatorOptions = {}) {
+    this.users = new Map(Object.entries(options.users ?? { [DEMO_USERNAME]: DEMO_PASSWORD }))
+    this.settings = {
+      tokenTtlMs: options.tokenTtlMs ?? 3600_000,
+      latencyMs: options.latencyMs ?? 0,
+      failSignIn: false,
+      failRefresh: false,
+      bodyMode: 'normal'
+    }
+    this.maxLoggedCalls = options.maxLoggedCalls ?? 10_000
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) this.json(res, 500, { message: (err as Error).message })
+        else res.destroy()
+      })
+    })
+    this.server.keepAliveTimeout = 60_000
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket)
+      socket.on('close', () => this.sockets.delete(socket))
+    })
+  }
+
+  get url(): string {
+    return `http://${this.host}:${this.port}`
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject)
+        resolve()
+      })
+    })
+    this.host = host
+    this.port = (this.server.address() as AddressInfo).port
+    return this.url
+  }
+
+  /** Stops accepting connections and cuts open ones: the gateway sees "unreachable". */
+  async down(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  /** Comes back on the same port. */
+  async up(): Promise<void> {
+    await this.listen(this.port, this.host)
+  }
+
+  async close(): Promise<void> {
+    if (this.server.listening) await this.down()
+  }
+
+  /** Every token handed out so far stops working (as if Evercycle's clock moved past their expiry). */
+  expireTokens(): void {
+    for (const session of this.sessions.values()) session.expiresAt = 0
+  }
+
+  /** Access tokens are revoked; refresh tokens still work. */
+  revokeAccessTokens(): void {
+    for (const session of this.sessions.values()) session.revoked = true
+  }
+
+  revokeRefreshTokens(): void {
+    this.refreshTokens.clear()
+  }
+
+  reset(): void {
+    Object.assign(this.settings, { failSignIn: false, failRefresh: false, bodyMode: 'normal', latencyMs: 0 })
+    for (const key of Object.keys(this.counts) as Array<keyof SimulatorCounts>) this.counts[key] = 0
+    this.calls = []
+  }
+
+  /** Calls whose raw path matches; the convenient assertion for "what reached upstream". */
+  callsTo(method: string, path: string | RegExp): SimulatorCall[] {
+    return this.calls.filter((c) => c.method === method && (typeof path === 'string' ? c.path === path : path.test(c.path)))
+  }
+
+  /** Signs in directly, as a test fixture would: returns a fresh AuthenticationResult. */
+  issueTokens(username = DEMO_USERNAME): { AccessToken: string; IdToken: string; RefreshToken: string; ExpiresIn: number } {
+    const { accessToken, idToken, refreshToken, expiresIn } = this.newSession(username)
+    return { AccessToken: accessToken, IdToken: idToken, RefreshToken: refreshToken, ExpiresIn: expiresIn }
+  }
+
+  private newSession(username: string, refreshToken = `sim-rt-${randomBytes(24).toString('hex')}`) {
+    const accessToken = `sim-at-${randomBytes(24).toString('hex')}`
+    const expiresAt = Date.now() + this.settings.tokenTtlMs
+    const claims = { sub: username, exp: Math.floor(expiresAt / 1000), jti: randomUUID() }
+    const idToken = [
+      Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url'),
+      Buffer.from(JSON.stringify(claims)).toString('base64url'),
+      randomBytes(16).toString('base64url')
+    ].join('.')
+    this.sessions.set(accessToken, { username, idToken, expiresAt, revoked: false })
+    this.refreshTokens.set(refreshToken, username)
+    return { accessToken, idToken, refreshToken, expiresIn: Math.max(1, Math.round(this.settings.tokenTtlMs / 1000)) }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = req.url ?? '/'
+    const q = target.indexOf('?')
+    const rawPath = q === -1 ? target : target.slice(0, q)
+    const query = q === -1 ? '' : target.slice(q + 1)
+    if (rawPath.startsWith('/__sim/')) return this.control(req, res, rawPath)
+
+    const body = await readJson(req)
+    if (this.settings.latencyMs > 0) await new Promise((r) => setTimeout(r, this.settings.latencyMs))
+    const call: SimulatorCall = {
+      method: req.method ?? 'GET',
+      path: rawPath,
+      query,
+      status: 0,
+      authenticated: false,
+      requestId: header(req, 'x-request-id'),
+      body: body.value,
+      at: Date.now()
+    }
+    if (this.calls.length >= this.maxLoggedCalls) this.calls.shift()
+    this.calls.push(call)
+    const reply = (status: number, payload: unknown): void => {
+      call.status = status
+      this.json(res, status, payload)
+    }
+    if (body.error) return reply(400, { message: 'Malformed JSON body' })
+
+    if (call.method === 'POST' && rawPath === '/v1/auth/signin') return this.signIn(body.value, reply)
+    if (call.method === 'POST' && rawPath === '/v1/auth/refresh') return this.refresh(body.value, reply)
+
+    const session = this.authenticate(req)
+    if (session === undefined) {
+      this.counts.unauthorized++
+      return reply(401, { message: 'Unauthorized' })
+    }
+    call.authenticated = true
+    this.counts.apiCalls++
+    if (this.settings.bodyMode === 'error') return reply(500, { message: 'Internal server error' })
+    if (this.settings.bodyMode === 'malformed') {
+      call.status = 200
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('{"assets": [1, 2,')
+      return
+    }
+    if (this.settings.bodyMode === 'html') {
+      call.status = 200
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end('<html><body>Maintenance</body></html>')
+      return
+    }
+    this.route(call.method, rawPath, new URLSearchParams(query), body.value, reply, res, call)
+  }
+
+  private route(
+    method: string,
+    rawPath: string,
+    query: URLSearchParams,
+    body: unknown,
+    reply: (status: number, payload: unknown) => void,
+    res: ServerResponse,
+    call: SimulatorCall
+  ): void {
+    const segments = rawPath.split('/').slice(1)
+    let decoded: string[]
+    try {
+      decoded = segments.map((s) => decodeURIComponent(s))
+    } catch {
+      return reply(400, { message: 'Bad path encoding' })
+    }
+    const [v, resource, a, b, extra] = decoded
+    if (v !== 'v1' || extra !== undefined) return reply(404, { message: 'Not found' })
+    const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+
+    if (resource === 'asset') {
+      if (method === 'GET' && a === undefined) {
+        const bulk = Number(query.get('bulk') ?? 0)
+        if (bulk > 0) {
+          call.status = 200
+          return this.streamBulk(res, bulk)
+        }
+        let list = [...this.assets.values()]
+        const status = query.get('status')
+        if (status !== null) list = list.filter((x) => x.status === status)
+        return reply(200, { assets: list, total: list.length })
+      }
+      if (method === 'GET' && a !== undefined && b === undefined) {
+        const asset = this.assets.get(a)
+        return asset === undefined ? reply(404, { message: `Asset ${a} not found` }) : reply(200, asset)
+      }
+      if (method === 'POST' && a === 'create' && b === undefined) {
+        const id = String(1001 + this.assets.size + this.requests.length + Math.floor(Math.random() * 1e6))
+        const asset: Asset = { status: 'active', name: 'Unnamed asset', ...input, id }
+        this.assets.set(id, asset)
+        return reply(201, asset)
+      }
+      if (method === 'POST' && a === 'request' && b === undefined) {
+        const request = { ...input, requestId: randomUUID(), status: 'pending' }
+        this.requests.push(request)
+        return reply(201, request)
+      }
+      if (method === 'PUT' && a !== undefined && b === undefined) {
+        const asset = this.assets.get(a)
+        if (asset === undefined) return reply(404, { message: `Asset ${a} not found` })
+        const updated = { ...asset, ...input, id: asset.id }
+        this.assets.set(a, updated)
+        return reply(200, updated)
+      }
+    }
+    if (resource === 'pricebook' && method === 'PUT' && a !== undefined && b !== undefined) {
+      const entry = { ...input, id: a, grade: b, updatedAt: new Date().toISOString() }
+      this.pricebook.set(`${a}/${b}`, entry)
+      return reply(200, entry)
+    }
+    return reply(404, { message: 'Not found' })
+  }
+
+  /** `bulk` generated assets, written chunk by chunk with backpressure so the simulator holds none of it. */
+  private streamBulk(res: ServerResponse, count: number): void {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    let i = 0
+    const pad = 'x'.repeat(400)
+    const write = (): void => {
+      while (i < count) {
+        const item = `${i === 0 ? '{"assets":[' : ','}{"id":"bulk-${i}","name":"Bulk asset ${i}","status":"active","notes":"${pad}"}`
+        i++
+        if (!res.write(item)) {
+          res.once('drain', write)
+          return
+        }
+      }
+      res.end(`],"total":${count}}`)
+    }
+    write()
+  }
+
+  private signIn(body: unknown, reply: (status: number, payload: unknown) => void): void {
+    const { username, password } = (body ?? {}) as { username?: unknown; password?: unknown }
+    if (this.settings.failSignIn || typeof username !== 'string' || this.users.get(username) !== password) {
+      this.counts.failedSignIns++
+      return reply(401, { message: 'Incorrect username or password.' })
+    }
+    this.counts.signIns++
+    const s = this.newSession(username)
+    reply(200, {
+      AuthenticationResult: { AccessToken: s.accessToken, IdToken: s.idToken, RefreshToken: s.refreshToken, ExpiresIn: s.expiresIn, TokenType: 'Bearer' }
+    })
+  }
+
+  private refresh(body: unknown, reply: (status: number, payload: unknown) => void): void {
+    const { refreshToken } = (body ?? {}) as { refreshToken?: unknown }
+    const username = typeof refreshToken === 'string' ? this.refreshTokens.get(refreshToken) : undefined
+    if (this.settings.failRefresh || username === undefined || typeof refreshToken !== 'string') {
+      this.counts.failedRefreshes++
+      return reply(401, { message: 'Invalid refresh token' })
+    }
+    this.counts.refreshes++
+    const s = this.newSession(username, refreshToken)
+    reply(200, { AuthenticationResult: { AccessToken: s.accessToken, IdToken: s.idToken, ExpiresIn: s.expiresIn, TokenType: 'Bearer' } })
+  }
+
+  private authenticate(req: IncomingMessage): Session | undefined {
+    const accessToken = header(req, 'access-token')
+    const idToken = header(req, 'authorization')
+    if (accessToken === undefined || idToken === undefined) return undefined
+    const session = this.sessions.get(accessToken)
+    if (session === undefined || session.revoked || session.idToken !== idToken || session.expiresAt <= Date.now()) return undefined
+    return session
+  }
+
+  /** Steering over HTTP, for tests and demos that run the simulator in another process. */
+  private async control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const body = await readJson(req)
+    const input = (body.value ?? {}) as Partial<SimulatorSettings>
+    switch (`${req.method} ${path}`) {
+      case 'GET /__sim/calls':
+        return this.json(res, 200, { counts: this.counts, calls: this.calls })
+      case 'POST /__sim/settings':
+        for (const key of Object.keys(this.settings) as Array<keyof SimulatorSettings>) {
+          if (input[key] !== undefined) (this.settings as unknown as Record<string, unknown>)[key] = input[key]
+        }
+        return this.json(res, 200, this.settings)
+      case 'POST /__sim/reset':
+        this.reset()
+        return this.json(res, 200, { ok: true })
+      case 'POST /__sim/expire-tokens':
+        this.expireTokens()
+        return this.json(res, 200, { ok: true })
+      case 'POST /__sim/revoke-tokens':
+        this.revokeAccessTokens()
+        return this.json(res, 200, { ok: true })
+      default:
+        return this.json(res, 404, { message: 'Unknown control route' })
+    }
+  }
+
+  private json(res: ServerResponse, status: number, payload: unknown): void {
+    const text = JSON.stringify(payload)
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    res.end(text)
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+async function readJson(req: IncomingMessage): Promise<{ value: unknown; error: boolean }> {
+  if (req.method === 'GET' || req.method === 'HEAD') {
+    req.resume()
+    return { value: undefined, error: false }
+  }
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (text === '') return { value: undefined, error: false }
+  try {
+    return { value: JSON.parse(text), error: false }
+  } catch {
+    return { value: undefined, error: true }
+  }
+}
