@@ -41,6 +41,7 @@ export function serverOptions(config: Config): FastifyServerOptions<RawServerDef
     },
     genReqId: requestIdFor,
     bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
     // slow-loris and stuck clients don't hold sockets forever
     requestTimeout: config.evercycle.timeoutMs + 30_000,
     connectionTimeout: 0,
@@ -72,4 +73,6 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await instance.register(apiAuth)
   await instance.register(apiList)
   await instance.register(apiOperations)
+
+  // FlowRunner (/api/v1): storage, accounts, flows, secrets; registrations go below this line
 }

@@ -30,7 +30,34 @@ export const EnvSchema = Type.Object({
     default: 'http://localhost:3000,http://127.0.0.1:3000,https://ui.veraetime.net,https://*.ngrok.io,https://*.ngrok-free.app'
   }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 1048576, minimum: 1024, maximum: 104857600 }),
-  SERVER_NAME: Type.String({ default: 'Evercycle API Server', minLength: 1 })
+  SERVER_NAME: Type.String({ default: 'Evercycle API Server', minLength: 1 }),
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
+
+  // client authentication and hardening
+  SESSION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  SESSION_TTL: Type.Integer({ default: 28800, minimum: 60, maximum: 2592000 }),
+  COOKIE_SECURE: Type.Optional(Type.Boolean()),
+  COOKIE_SAMESITE: Type.Union([Type.Literal('lax'), Type.Literal('strict'), Type.Literal('none')], { default: 'lax' }),
+  GATEWAY_API_KEYS: Type.Optional(Type.String()),
+  AUTH_RATE_LIMIT: Type.Integer({ default: 10, minimum: 1, maximum: 100000 }),
+  AUTH_RATE_WINDOW_MS: Type.Integer({ default: 60000, minimum: 1000, maximum: 86400000 }),
+
+  // FlowRunner storage, accounts and engine
+  DATA_DIR: Type.String({ default: './data', minLength: 1 }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 200 }),
+  FLOWRUNNER_ADMIN_EMAIL: Type.Optional(Type.String({ minLength: 3 })),
+  FLOWRUNNER_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
+  FLOWRUNNER_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  FLOWRUNNER_JWT_TTL: Type.Integer({ default: 3600, minimum: 60, maximum: 2592000 }),
+  FLOWRUNNER_SECRETS_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  FLOWRUNNER_LOGIN_RATE_LIMIT: Type.Integer({ default: 10, minimum: 1, maximum: 100000 }),
+  FLOWRUNNER_CONCURRENCY: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+  FLOWRUNNER_EXECUTION_TIMEOUT: Type.Integer({ default: 3600000, minimum: 1000, maximum: 604800000 }),
+  FLOWRUNNER_STEP_LIMIT: Type.Integer({ default: 1000, minimum: 1, maximum: 1000000 }),
+  FLOWRUNNER_RETENTION_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 3650 }),
+  FLOWRUNNER_MAX_RESPONSE_BYTES: Type.Integer({ default: 10485760, minimum: 1024, maximum: 1073741824 }),
+  FLOWRUNNER_ALLOW_HOSTS: Type.Optional(Type.String())
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -55,6 +82,34 @@ export interface Config {
   gatewayAuth: Env['GATEWAY_AUTH']
   corsOrigins: string[]
   bodyLimit: number
+  /** Fastify `trustProxy`: `true`, or a comma list of addresses/CIDRs (never a hop count). */
+  trustProxy: boolean | string[]
+  security: {
+    sessionSecret: string | undefined
+    sessionTtlMs: number
+    cookieSecure: boolean | undefined
+    cookieSameSite: 'lax' | 'strict' | 'none'
+    apiKeys: string[]
+    authRateLimit: number
+    authRateWindowMs: number
+  }
+  flowRunner: {
+    dataDir: string
+    databaseUrl: string | undefined
+    databasePoolSize: number
+    adminEmail: string | undefined
+    adminPassword: string | undefined
+    jwtSecret: string | undefined
+    jwtTtlSeconds: number
+    secretsKey: string | undefined
+    loginRateLimit: number
+    concurrency: number
+    executionTimeoutMs: number
+    stepLimit: number
+    retentionDays: number
+    maxResponseBytes: number
+    allowHosts: string[]
+  }
 }
 
 export class ConfigError extends Error {
@@ -69,6 +124,19 @@ function pickEnv(env: NodeJS.ProcessEnv): Record<string, string> {
     if (value !== undefined && value !== '') picked[key] = value
   }
   return picked
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+}
+
+function parseTrustProxy(value: string | undefined): boolean | string[] {
+  if (value === undefined || value === 'false') return false
+  if (value === 'true') return true
+  if (/^\d+$/.test(value)) {
+    throw new ConfigError('Invalid configuration:\n  TRUST_PROXY must be true, false or a list of addresses/CIDRs, not a hop count')
+  }
+  return list(value)
 }
 
 export function load(env: NodeJS.ProcessEnv = process.env): Config {
@@ -105,7 +173,34 @@ export function load(env: NodeJS.ProcessEnv = process.env): Config {
       signInBackoffMs: e.SIGNIN_BACKOFF_MS
     },
     gatewayAuth: e.GATEWAY_AUTH,
-    corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
-    bodyLimit: e.BODY_LIMIT_BYTES
+    corsOrigins: list(e.CORS_ORIGINS),
+    bodyLimit: e.BODY_LIMIT_BYTES,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    security: {
+      sessionSecret: e.SESSION_SECRET,
+      sessionTtlMs: e.SESSION_TTL * 1000,
+      cookieSecure: e.COOKIE_SECURE,
+      cookieSameSite: e.COOKIE_SAMESITE,
+      apiKeys: list(e.GATEWAY_API_KEYS),
+      authRateLimit: e.AUTH_RATE_LIMIT,
+      authRateWindowMs: e.AUTH_RATE_WINDOW_MS
+    },
+    flowRunner: {
+      dataDir: path.resolve(e.DATA_DIR),
+      databaseUrl: e.DATABASE_URL,
+      databasePoolSize: e.DATABASE_POOL_SIZE,
+      adminEmail: e.FLOWRUNNER_ADMIN_EMAIL,
+      adminPassword: e.FLOWRUNNER_ADMIN_PASSWORD,
+      jwtSecret: e.FLOWRUNNER_JWT_SECRET,
+      jwtTtlSeconds: e.FLOWRUNNER_JWT_TTL,
+      secretsKey: e.FLOWRUNNER_SECRETS_KEY,
+      loginRateLimit: e.FLOWRUNNER_LOGIN_RATE_LIMIT,
+      concurrency: e.FLOWRUNNER_CONCURRENCY,
+      executionTimeoutMs: e.FLOWRUNNER_EXECUTION_TIMEOUT,
+      stepLimit: e.FLOWRUNNER_STEP_LIMIT,
+      retentionDays: e.FLOWRUNNER_RETENTION_DAYS,
+      maxResponseBytes: e.FLOWRUNNER_MAX_RESPONSE_BYTES,
+      allowHosts: list(e.FLOWRUNNER_ALLOW_HOSTS)
+    }
   }
 }
