@@ -37,6 +37,8 @@ export interface ErrorExtras {
 
 export function domainError(code: ErrorCode, message: string, extras: ErrorExtras = {}): DomainError {
   const err = new kinds[code](message) as DomainError
+  // @fastify/error upper-cases codes; ours are the documented lower-case ones
+  err.code = code
   err.statusCode = extras.statusCode ?? err.statusCode
   if (extras.details !== undefined) err.details = extras.details
   if (extras.headers !== undefined) err.headers = extras.headers

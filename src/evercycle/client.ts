@@ -158,6 +158,26 @@ function isReset(err: unknown): boolean {
   return (code !== undefined && RESET_CODES.has(code)) || (causeCode !== undefined && RESET_CODES.has(causeCode))
 }
 
+/** A coarse, documented reason instead of the raw errno and address. */
+function networkReason(err: unknown): string {
+  const code = errorCode(err) ?? errorCode((err as { cause?: unknown } | null)?.cause)
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection_refused'
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'dns_failure'
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect_timeout'
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
+      return 'connection_reset'
+    default:
+      return 'network_error'
+  }
+}
+
 /** Transport failures become domain errors; the message names the failure class, never a token or URL query. */
 export function toDomainError(err: unknown): DomainError {
   const code = errorCode(err)
@@ -167,5 +187,5 @@ export function toDomainError(err: unknown): DomainError {
   if ((err as Error | null)?.name === 'AbortError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') {
     return domainError('upstream_unavailable', 'The upstream request was aborted', { cause: err })
   }
-  return domainError('upstream_unavailable', 'Evercycle is unreachable', { details: { reason: code ?? 'network_error' }, cause: err })
+  return domainError('upstream_unavailable', 'Evercycle is unreachable', { details: { reason: networkReason(err) }, cause: err })
 }

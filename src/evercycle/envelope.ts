@@ -21,16 +21,26 @@ function isJsonType(contentType: string | string[] | undefined): boolean {
   return type === 'application/json' || type.endsWith('+json')
 }
 
-async function readCapped(body: UpstreamResponse['body'], limit: number): Promise<{ chunks: Buffer[]; size: number; done: boolean }> {
+type Chunks = AsyncIterator<Buffer>
+
+/**
+ * Reads up to `limit` bytes through the iterator. It must be one iterator kept for the rest of the body:
+ * leaving a `for await` loop early would destroy the stream.
+ */
+async function readCapped(it: Chunks, limit: number): Promise<{ chunks: Buffer[]; size: number; done: boolean }> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of body) {
-    const buf = chunk as Buffer
-    chunks.push(buf)
-    size += buf.length
+  for (;;) {
+    const next = await it.next()
+    if (next.done === true) return { chunks, size, done: true }
+    chunks.push(next.value)
+    size += next.value.length
     if (size > limit) return { chunks, size, done: false }
   }
-  return { chunks, size, done: true }
+}
+
+function chunksOf(res: UpstreamResponse): Chunks {
+  return (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
 }
 
 function stripBom(text: string): string {
@@ -46,7 +56,8 @@ function stripBom(text: string): string {
 export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> {
   const statusCode = res.statusCode
   const json = isJsonType(res.headers['content-type'])
-  const head = await readCapped(res.body, BUFFER_LIMIT)
+  const it = chunksOf(res)
+  const head = await readCapped(it, BUFFER_LIMIT)
   if (head.done) {
     const text = stripBom(Buffer.concat(head.chunks, head.size).toString('utf8'))
     if (text.trim() === '') return { kind: 'buffered', statusCode, payload: '{"status":"success","data":null}' }
@@ -72,9 +83,9 @@ export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> 
   async function* stream(): AsyncGenerator<Buffer> {
     yield PREFIX
     for (const chunk of head.chunks) yield chunk
-    for await (const chunk of res.body) {
-      if (!checker.push(chunk as Buffer)) throw new Error('Evercycle response turned out to be malformed JSON')
-      yield chunk as Buffer
+    for (let next = await it.next(); next.done !== true; next = await it.next()) {
+      if (!checker.push(next.value)) throw new Error('Evercycle response turned out to be malformed JSON')
+      yield next.value
     }
     if (!checker.end()) throw new Error('Evercycle response ended before the JSON did')
     yield SUFFIX
@@ -84,7 +95,7 @@ export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> 
 
 /** An upstream 4xx/5xx (or unexpected 1xx/3xx) as a domain error quoting the upstream body. */
 export async function upstreamError(res: UpstreamResponse): Promise<Error> {
-  const head = await readCapped(res.body, ERROR_BODY_LIMIT)
+  const head = await readCapped(chunksOf(res), ERROR_BODY_LIMIT)
   if (!head.done) res.body.destroy()
   const text = Buffer.concat(head.chunks, head.size).toString('utf8').slice(0, ERROR_BODY_LIMIT)
   let body: unknown = text

@@ -1,0 +1,71 @@
+import { request } from 'undici'
+import t from 'tap'
+import { buildGateway, startSimulator } from '../helpers/gateway.js'
+
+t.test('an upstream that does not answer in time gives 504', async (t) => {
+  const sim = await startSimulator(t)
+  const { app } = await buildGateway(t, { sim, env: { UPSTREAM_TIMEOUT_MS: '200' } })
+  t.equal((await app.inject({ method: 'GET', url: '/api/get-all' })).statusCode, 200)
+  sim.settings.latencyMs = 2000
+  const res = await app.inject({ method: 'GET', url: '/api/get-all' })
+  t.equal(res.statusCode, 504)
+  t.equal(res.json().error.code, 'upstream_timeout')
+})
+
+t.test('an unreachable upstream gives 502', async (t) => {
+  const sim = await startSimulator(t)
+  const { app } = await buildGateway(t, { sim })
+  t.equal((await app.inject({ method: 'GET', url: '/api/get-all' })).statusCode, 200)
+  await sim.down()
+  const res = await app.inject({ method: 'GET', url: '/api/get-all' })
+  t.equal(res.statusCode, 502)
+  t.equal(res.json().error.code, 'upstream_unavailable')
+  t.notMatch(res.body, /127\.0\.0\.1|ECONNREFUSED|stack/, 'no internals leak')
+  await sim.up()
+  t.equal((await app.inject({ method: 'GET', url: '/api/get-all' })).statusCode, 200, 'recovers when upstream returns')
+})
+
+t.test('upstream 5xx passes through as upstream_error', async (t) => {
+  const sim = await startSimulator(t)
+  const { app } = await buildGateway(t, { sim })
+  await app.inject({ method: 'GET', url: '/api/get-all' })
+  sim.settings.bodyMode = 'error'
+  const res = await app.inject({ method: 'GET', url: '/api/get-all' })
+  t.equal(res.statusCode, 500)
+  t.same(res.json().error, { code: 'upstream_error', message: 'Evercycle answered 500', details: { upstream_status: 500, body: { message: 'Internal server error' } } })
+})
+
+t.test('malformed upstream JSON is a 502, never invalid JSON to the client', async (t) => {
+  const sim = await startSimulator(t)
+  const { app } = await buildGateway(t, { sim })
+  await app.inject({ method: 'GET', url: '/api/get-all' })
+  sim.settings.bodyMode = 'malformed'
+  const res = await app.inject({ method: 'GET', url: '/api/get-all' })
+  t.equal(res.statusCode, 502)
+  t.equal(res.json().error.code, 'upstream_invalid_response')
+})
+
+t.test('a non-JSON upstream body is wrapped as a JSON string', async (t) => {
+  const sim = await startSimulator(t)
+  const { app } = await buildGateway(t, { sim })
+  await app.inject({ method: 'GET', url: '/api/get-all' })
+  sim.settings.bodyMode = 'html'
+  const res = await app.inject({ method: 'GET', url: '/api/get-all' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { status: 'success', data: '<html><body>Maintenance</body></html>' })
+})
+
+t.test('a large upstream body streams through the envelope as valid JSON', async (t) => {
+  const sim = await startSimulator(t)
+  const { app } = await buildGateway(t, { sim })
+  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  const res = await request(`${address}/api/get-all?bulk=20000`)
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['content-length'], undefined, 'streamed, not buffered')
+  const text = await res.body.text()
+  t.ok(text.length > 8_000_000)
+  const parsed = JSON.parse(text)
+  t.equal(parsed.status, 'success')
+  t.equal(parsed.data.total, 20000)
+  t.equal(parsed.data.assets.length, 20000)
+})
