@@ -4,9 +4,11 @@ import app, { serverOptions } from './app.js'
 import { ConfigError, load, type Config } from './config.js'
 
 /** Builds, listens, and drains in-flight requests on SIGTERM/SIGINT before exiting. */
-export async function start(config: Config): Promise<ReturnType<typeof Fastify>> {
+export async function start(config: Config, options: { onClose?: () => Promise<void> } = {}): Promise<ReturnType<typeof Fastify>> {
   const server = Fastify(serverOptions(config))
   await server.register(app, { config })
+  const onClose = options.onClose
+  if (onClose !== undefined) server.addHook('onClose', async () => onClose())
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) server.log.error({ err }, 'shutting down after an error')
     else server.log.info({ signal }, 'shutting down: draining in-flight requests')
