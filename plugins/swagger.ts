@@ -13,6 +13,13 @@ export default fp(
           description: 'Token-managing gateway for the Evercycle API, and FlowRunner.',
           version: '0.1.0'
         },
+        components: {
+          securitySchemes: {
+            apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+            bearer: { type: 'http', scheme: 'bearer', description: 'A gateway API key as a bearer token' },
+            session: { type: 'apiKey', in: 'cookie', name: 'evercycle_session', description: 'Set by POST /api/auth' }
+          }
+        },
         tags: [
           { name: 'gateway', description: 'Health, authentication and the operation list' },
           { name: 'operations', description: 'Evercycle operations, generated from endpoints/ and config/' }

@@ -2,14 +2,16 @@ import fp from 'fastify-plugin'
 import { credentialsSource } from '../src/evercycle/credentials.js'
 import { TokenManager } from '../src/evercycle/token-manager.js'
 import { FileTokenStore } from '../src/evercycle/token-store.js'
+import { SessionService } from '../src/security/sessions.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     tokens: TokenManager
+    sessions: SessionService
   }
 }
 
-/** Token sets per identity, persisted to `auth.properties`, renewed single-flight. */
+/** Token sets per identity (the service and each session), persisted, renewed single-flight. */
 export default fp(
   async (app) => {
     const ec = app.config.evercycle
@@ -21,6 +23,7 @@ export default fp(
       log: app.log.child({ plugin: 'token-store' })
     })
     app.decorate('tokens', manager)
+    app.decorate('sessions', new SessionService(store, manager, app.config.security.sessionTtlMs))
     app.addHook('onClose', async () => store.close())
   },
   { name: 'token-store', dependencies: ['app-config', 'evercycle-client'] }

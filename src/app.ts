@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto'
 import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyServerOptions, RawServerDefault } from 'fastify'
-import type { IncomingMessage } from 'node:http'
+import { STATUS_CODES, type IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import appConfig from '../plugins/app-config.js'
 import corsPolicy from '../plugins/cors-policy.js'
 import endpointRegistry from '../plugins/endpoint-registry.js'
 import errors from '../plugins/errors.js'
+import gatewayAuth from '../plugins/gateway-auth.js'
+import rateLimit from '../plugins/rate-limit.js'
+import securityHeaders from '../plugins/security-headers.js'
 import evercycleClient from '../plugins/evercycle-client.js'
 import operationCaller from '../plugins/operation-caller.js'
 import requestId from '../plugins/request-id.js'
@@ -32,6 +36,21 @@ export function requestIdFor(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
 }
 
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (oversized headers, garbage) still answer in
+ * the gateway's error shape.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const code = status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_request'
+  const message = STATUS_CODES[status] ?? 'Bad Request'
+  const body = JSON.stringify({ status: 'error', message, error: { code, message, details: null } })
+  socket.end(
+    `HTTP/1.1 ${status} ${message}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  )
+}
+
 /** The Fastify options the app expects; server.ts and the tests both build from here. */
 export function serverOptions(config: Config): FastifyServerOptions<RawServerDefault> {
   return {
@@ -40,6 +59,7 @@ export function serverOptions(config: Config): FastifyServerOptions<RawServerDef
       redact: { paths: redactPaths, censor: '[redacted]' }
     },
     genReqId: requestIdFor,
+    clientErrorHandler,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // slow-loris and stuck clients don't hold sockets forever
@@ -61,10 +81,13 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await instance.register(appConfig, { config: opts.config })
   await instance.register(errors)
   await instance.register(requestId)
+  await instance.register(securityHeaders)
   await instance.register(corsPolicy)
+  await instance.register(rateLimit)
   await instance.register(swagger)
   await instance.register(evercycleClient)
   await instance.register(tokenStore)
+  await instance.register(gatewayAuth)
   await instance.register(endpointRegistry)
   await instance.register(operationCaller)
 

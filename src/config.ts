@@ -25,7 +25,7 @@ export const EnvSchema = Type.Object({
   UPSTREAM_CONNECTIONS: Type.Integer({ default: 512, minimum: 1, maximum: 65535 }),
   TOKEN_REFRESH_SKEW_SECONDS: Type.Integer({ default: 60, minimum: 0, maximum: 3600 }),
   SIGNIN_BACKOFF_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 3600000 }),
-  GATEWAY_AUTH: Type.Union([Type.Literal('none')], { default: 'none' }),
+  GATEWAY_AUTH: Type.Union([Type.Literal('session'), Type.Literal('none')], { default: 'session' }),
   CORS_ORIGINS: Type.String({
     default: 'http://localhost:3000,http://127.0.0.1:3000,https://ui.veraetime.net,https://*.ngrok.io,https://*.ngrok-free.app'
   }),
@@ -152,6 +152,9 @@ export function load(env: NodeJS.ProcessEnv = process.env): Config {
   const e = raw as Env
   if ((e.EVERCYCLE_USERNAME === undefined) !== (e.EVERCYCLE_PASSWORD === undefined)) {
     throw new ConfigError('Invalid configuration:\n  EVERCYCLE_USERNAME and EVERCYCLE_PASSWORD must be set together')
+  }
+  if (e.COOKIE_SAMESITE === 'none' && e.COOKIE_SECURE === false) {
+    throw new ConfigError('Invalid configuration:\n  COOKIE_SAMESITE=none requires COOKIE_SECURE=true (browsers drop such cookies otherwise)')
   }
   const baseUrl = new URL(e.EVERCYCLE_BASE_URL)
   const configDir = path.resolve(e.EVERCYCLE_CONFIG_DIR)

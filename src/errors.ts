@@ -18,6 +18,7 @@ const kinds = {
   not_found: createError<[string]>('not_found', '%s', 404),
   method_not_allowed: createError<[string]>('method_not_allowed', '%s', 405),
   conflict: createError<[string]>('conflict', '%s', 409),
+  rate_limited: createError<[string]>('rate_limited', '%s', 429),
   upstream_error: createError<[string]>('upstream_error', '%s', 502),
   upstream_unavailable: createError<[string]>('upstream_unavailable', '%s', 502),
   upstream_invalid_response: createError<[string]>('upstream_invalid_response', '%s', 502),

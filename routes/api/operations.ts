@@ -15,8 +15,10 @@ const operations: FastifyPluginAsyncTypebox = async (app) => {
     app.route({
       method: op.method,
       url,
+      config: { auth: true },
       schema: {
         tags: ['operations'],
+        security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
         summary: op.description,
         description: `${op.method} ${op.path} on Evercycle`,
         querystring: op.querySchema,
@@ -52,7 +54,7 @@ const operations: FastifyPluginAsyncTypebox = async (app) => {
     const res = await app.operations.call(
       op,
       { query: request.query as Record<string, unknown>, body: request.body as Record<string, unknown> | undefined },
-      { requestId: request.id, signal: abort.signal }
+      { identity: request.identity, requestId: request.id, signal: abort.signal }
     )
     if (res.statusCode < 200 || res.statusCode >= 300) throw await upstreamError(res)
     const envelope = await successEnvelope(res)

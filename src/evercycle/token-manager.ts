@@ -1,7 +1,7 @@
 import type { Logger } from '../util/logger.js'
 import { domainError, isDomainError } from '../errors.js'
 import type { EvercycleClient } from './client.js'
-import { SERVICE_IDENTITY, type TokenStore } from './token-store.js'
+import { identityKind, SERVICE_IDENTITY, type TokenStore } from './token-store.js'
 import { isUsable, tokenSetFrom, type TokenSet } from './tokens.js'
 
 export interface Credentials {
@@ -70,13 +70,18 @@ export class TokenManager {
     return renewal
   }
 
+  /** Signs in with the given credentials without storing anything (a new session stores them itself). */
+  async authenticate(credentials: Credentials, requestId?: string): Promise<TokenSet> {
+    const result = await this.client.signIn(credentials.username, credentials.password, requestId)
+    return tokenSetFrom(result)
+  }
+
   /** Explicit sign-in with given credentials (POST /api/auth); replaces the identity's tokens. */
   async signIn(identity: string, credentials: Credentials, requestId?: string): Promise<TokenSet> {
-    const result = await this.client.signIn(credentials.username, credentials.password, requestId)
-    const tokens = tokenSetFrom(result)
+    const tokens = await this.authenticate(credentials, requestId)
     await this.store.set(identity, tokens)
     this.events.signIns++
-    this.options.log.info({ identity }, 'evercycle sign-in succeeded')
+    this.options.log.info({ identity: identityKind(identity) }, 'evercycle sign-in succeeded')
     return tokens
   }
 
@@ -99,13 +104,13 @@ export class TokenManager {
         const tokens = tokenSetFrom(result, current.refreshToken)
         await this.store.set(identity, tokens)
         this.events.refreshes++
-        this.options.log.info({ identity }, 'evercycle token refreshed')
+        this.options.log.info({ identity: identityKind(identity) }, 'evercycle token refreshed')
         return tokens
       } catch (err) {
         // Only a refusal falls back to sign-in; an unreachable Evercycle would refuse the sign-in too.
         if (!isDomainError(err) || err.code !== 'unauthorized') throw err
         this.events.failures++
-        this.options.log.warn({ identity }, 'evercycle token refresh refused; signing in again')
+        this.options.log.warn({ identity: identityKind(identity) }, 'evercycle token refresh refused')
       }
     }
     return this.serviceSignIn(identity)
@@ -113,8 +118,9 @@ export class TokenManager {
 
   private async serviceSignIn(identity: string): Promise<TokenSet> {
     if (identity !== SERVICE_IDENTITY) {
+      // a session renews with its own refresh token only; it never falls back to the service account
       await this.store.delete(identity)
-      throw domainError('unauthorized', 'Session expired: sign in again')
+      throw domainError('unauthorized', 'Session expired: sign in again', { details: { session_ended: true } })
     }
     const now = Date.now()
     if (now < this.signInBlockedUntil) {
@@ -138,7 +144,7 @@ export class TokenManager {
         this.signInFailures++
         const pause = Math.min(this.options.signInBackoffMs * 2 ** (this.signInFailures - 1), MAX_BACKOFF_MS)
         this.signInBlockedUntil = Date.now() + pause
-        this.options.log.error({ identity, retryInMs: pause }, 'evercycle service sign-in refused; backing off')
+        this.options.log.error({ identity: identityKind(identity), retryInMs: pause }, 'evercycle service sign-in refused; backing off')
         await this.store.delete(identity)
         throw domainError('unauthorized', 'Evercycle refused the service credentials', {
           headers: { 'retry-after': String(Math.ceil(pause / 1000)) }

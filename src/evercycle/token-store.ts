@@ -1,62 +1,143 @@
 import { readFile } from 'node:fs/promises'
+import path from 'node:path'
 import { writeFileAtomic } from '../util/atomic-write.js'
 import { formatAuthProperties, parseAuthProperties } from './auth-properties.js'
 import type { TokenSet } from './tokens.js'
 
 export const SERVICE_IDENTITY = 'service'
+const SESSION_PREFIX = 'session:'
 
-/** Token sets keyed by identity. Backends: the file below; a database backend shares state across replicas. */
+/** A gateway session: a browser user's own Evercycle sign-in. `id` is the hash of the cookie's secret. */
+export interface SessionRecord {
+  id: string
+  username: string
+  createdAt: number
+  expiresAt: number
+}
+
+export function sessionIdentity(id: string): string {
+  return `${SESSION_PREFIX}${id}`
+}
+
+/** What may appear in a log line for an identity: its kind, never a session's id. */
+export function identityKind(identity: string): 'service' | 'session' {
+  return identity.startsWith(SESSION_PREFIX) ? 'session' : 'service'
+}
+
+/**
+ * Token sets keyed by identity, and the sessions that own them. Backends: the files below for one box; a
+ * database backend shares them across replicas. Deleting a session's identity ends the session.
+ */
 export interface TokenStore {
   get(identity: string): Promise<TokenSet | undefined>
   set(identity: string, tokens: TokenSet): Promise<void>
   delete(identity: string): Promise<void>
+  /** The live session with this id; expired sessions read as missing. */
+  getSession(id: string): Promise<SessionRecord | undefined>
+  createSession(record: SessionRecord, tokens: TokenSet): Promise<void>
   close(): Promise<void>
 }
 
+interface StoredSession extends SessionRecord {
+  tokens: TokenSet
+}
+
 /**
- * The service identity lives in the old tool's `auth.properties` (0600, atomic rewrite), loaded once at boot so
- * a restart reuses its tokens. Reads are served from memory; writes are serialized so the file always ends
- * up holding the latest set.
+ * The service identity lives in the old tool's `auth.properties`; sessions in `sessions.json` beside it. Both
+ * files are 0600 and rewritten atomically, loaded once at boot (so a restart keeps everyone signed in) and
+ * served from memory. Writes are serialized per file so each ends up holding the latest state.
  */
 export class FileTokenStore implements TokenStore {
-  private readonly tokens = new Map<string, TokenSet>()
-  private writes: Promise<void> = Promise.resolve()
+  private service: TokenSet | undefined
+  private readonly sessions = new Map<string, StoredSession>()
+  private readonly chains = new Map<string, Promise<void>>()
+  private readonly sessionFile: string
 
-  private constructor(private readonly file: string) {}
+  private constructor(private readonly file: string) {
+    this.sessionFile = path.join(path.dirname(file), 'sessions.json')
+  }
 
   static async open(file: string): Promise<FileTokenStore> {
     const store = new FileTokenStore(file)
-    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined
-      throw err
-    })
-    const service = text === undefined ? undefined : parseAuthProperties(text)
-    if (service !== undefined) store.tokens.set(SERVICE_IDENTITY, service)
+    const text = await readOptional(file)
+    store.service = text === undefined ? undefined : parseAuthProperties(text)
+    const sessions = await readOptional(store.sessionFile)
+    if (sessions !== undefined) {
+      const parsed = JSON.parse(sessions) as { sessions?: Record<string, StoredSession> }
+      const now = Date.now()
+      for (const [id, s] of Object.entries(parsed.sessions ?? {})) {
+        if (s.expiresAt > now) store.sessions.set(id, { ...s, id })
+      }
+    }
     return store
   }
 
   async get(identity: string): Promise<TokenSet | undefined> {
-    return this.tokens.get(identity)
+    if (identity === SERVICE_IDENTITY) return this.service
+    return this.live(identity.slice(SESSION_PREFIX.length))?.tokens
   }
 
   async set(identity: string, tokens: TokenSet): Promise<void> {
-    this.tokens.set(identity, tokens)
-    if (identity === SERVICE_IDENTITY) await this.persist(formatAuthProperties(tokens))
+    if (identity === SERVICE_IDENTITY) {
+      this.service = tokens
+      return this.write(this.file, formatAuthProperties(tokens))
+    }
+    const session = this.live(identity.slice(SESSION_PREFIX.length))
+    if (session === undefined) return
+    session.tokens = tokens
+    return this.writeSessions()
   }
 
   async delete(identity: string): Promise<void> {
-    this.tokens.delete(identity)
-    if (identity === SERVICE_IDENTITY) await this.persist('# no Evercycle tokens: sign in again\n')
+    if (identity === SERVICE_IDENTITY) {
+      this.service = undefined
+      return this.write(this.file, '# no Evercycle tokens: sign in again\n')
+    }
+    if (this.sessions.delete(identity.slice(SESSION_PREFIX.length))) await this.writeSessions()
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const s = this.live(id)
+    return s === undefined ? undefined : { id: s.id, username: s.username, createdAt: s.createdAt, expiresAt: s.expiresAt }
+  }
+
+  async createSession(record: SessionRecord, tokens: TokenSet): Promise<void> {
+    this.sessions.set(record.id, { ...record, tokens })
+    await this.writeSessions()
   }
 
   async close(): Promise<void> {
-    await this.writes
+    await Promise.all(this.chains.values())
   }
 
-  private persist(content: string): Promise<void> {
-    const next = this.writes.then(() => writeFileAtomic(this.file, content, 0o600))
+  private live(id: string): StoredSession | undefined {
+    const s = this.sessions.get(id)
+    if (s !== undefined && s.expiresAt <= Date.now()) {
+      this.sessions.delete(id)
+      return undefined
+    }
+    return s
+  }
+
+  private writeSessions(): Promise<void> {
+    const now = Date.now()
+    for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(id)
+    return this.write(this.sessionFile, `${JSON.stringify({ version: 1, sessions: Object.fromEntries(this.sessions) })}\n`)
+  }
+
+  private write(file: string, content: string): Promise<void> {
+    const next = (this.chains.get(file) ?? Promise.resolve()).then(() => writeFileAtomic(file, content, 0o600))
     // a failed write must not poison later ones; the caller of this write still sees its error
-    this.writes = next.catch(() => undefined)
+    this.chains.set(file, next.catch(() => undefined))
     return next
+  }
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
   }
 }

@@ -62,6 +62,7 @@ export async function buildGateway(t: Teardown, options: GatewayOptions = {}): P
     EVERCYCLE_BASE_URL: options.sim?.url ?? 'http://127.0.0.1:9',
     EVERCYCLE_CONFIG_DIR: configDir,
     LOG_LEVEL: options.logs === undefined ? 'silent' : 'trace',
+    GATEWAY_AUTH: 'none',
     UPSTREAM_TIMEOUT_MS: '5000',
     ...(options.credentials === false ? {} : { EVERCYCLE_USERNAME: DEMO_USERNAME, EVERCYCLE_PASSWORD: DEMO_PASSWORD }),
     ...options.env

@@ -1,0 +1,130 @@
+import path from 'node:path'
+import cookie from '@fastify/cookie'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { domainError } from '../src/errors.js'
+import { identityKind, SERVICE_IDENTITY, sessionIdentity } from '../src/evercycle/token-store.js'
+import { ApiKeySet, presentedApiKey } from '../src/security/api-keys.js'
+import { loadOrCreateSecret } from '../src/security/secret-file.js'
+
+export const SESSION_COOKIE = 'evercycle_session'
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessionCookie: {
+      set(reply: FastifyReply, secret: string, maxAgeMs: number): void
+      clear(reply: FastifyReply): void
+      /** The session secret carried by a valid signed cookie. */
+      read(request: FastifyRequest): string | undefined
+    }
+  }
+  interface FastifyRequest {
+    /** Whose Evercycle tokens this request uses: `service` or `session:<key>`. */
+    identity: string
+  }
+  interface FastifyContextConfig {
+    /** The route needs a client identity (an API key or a session) unless GATEWAY_AUTH=none. */
+    auth?: boolean
+  }
+}
+
+/** The origin a same-origin browser request would carry, from Host and (behind a trusted proxy) its scheme. */
+function ownOrigin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`
+}
+
+function refererOrigin(referer: string | undefined): string | undefined {
+  if (referer === undefined) return undefined
+  try {
+    return new URL(referer).origin
+  } catch {
+    return 'null'
+  }
+}
+
+/**
+ * Client authentication. Operation routes need an API key (acts as the service identity) or a session cookie
+ * (the user's own Evercycle tokens). Cookie-bound writes from an origin off the allow-list are refused before
+ * anything reaches Evercycle: with cookie sessions a permissive CORS preflight would be a CSRF hole.
+ */
+export default fp(
+  async (app) => {
+    const { config } = app
+    const security = config.security
+    const keys = new ApiKeySet(security.apiKeys)
+    const secret = await loadOrCreateSecret({
+      given: security.sessionSecret,
+      variable: 'SESSION_SECRET',
+      nodeEnv: config.nodeEnv,
+      file: path.join(path.dirname(config.evercycle.tokenFile), 'session.secret'),
+      bytes: 32,
+      warn: (message) => app.log.warn(message)
+    })
+    await app.register(cookie, { secret })
+    const cookieOptions = {
+      path: '/api',
+      httpOnly: true,
+      sameSite: security.cookieSameSite,
+      secure: security.cookieSecure ?? config.nodeEnv === 'production',
+      signed: true
+    } as const
+
+    app.decorate('sessionCookie', {
+      set(reply: FastifyReply, value: string, maxAgeMs: number) {
+        reply.setCookie(SESSION_COOKIE, value, { ...cookieOptions, maxAge: Math.floor(maxAgeMs / 1000) })
+      },
+      clear(reply: FastifyReply) {
+        reply.clearCookie(SESSION_COOKIE, cookieOptions)
+      },
+      read(request: FastifyRequest) {
+        const raw = request.cookies[SESSION_COOKIE]
+        if (raw === undefined) return undefined
+        const unsigned = request.unsignCookie(raw)
+        return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined
+      }
+    })
+    app.decorateRequest('identity', SERVICE_IDENTITY)
+
+    if (config.gatewayAuth === 'none') {
+      app.log.warn('GATEWAY_AUTH=none: every client that can reach the gateway calls Evercycle with the service identity')
+    } else if (keys.size === 0) {
+      app.log.info('no GATEWAY_API_KEYS configured: operations need a session (POST /api/auth)')
+    }
+
+    app.addHook('onRequest', async (request) => {
+      if (SAFE_METHODS.has(request.method) || request.cookies[SESSION_COOKIE] === undefined) return
+      if (!request.url.startsWith('/api/') || request.url.startsWith('/api/v1/')) return
+      if (presentedApiKey(request.headers) !== undefined) return
+      const origin = request.headers.origin ?? refererOrigin(request.headers.referer)
+      if (origin === undefined || app.originPolicy.allows(origin) || origin === ownOrigin(request)) return
+      throw domainError('forbidden', 'Cross-site request refused: this origin may not use the session cookie')
+    })
+
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.config.auth !== true || config.gatewayAuth === 'none') return
+      const key = presentedApiKey(request.headers)
+      if (key !== undefined) {
+        if (!keys.matches(key)) throw domainError('unauthorized', 'Invalid API key')
+        request.identity = SERVICE_IDENTITY
+        return
+      }
+      const cookieSecret = app.sessionCookie.read(request)
+      const session = cookieSecret === undefined ? undefined : await app.sessions.resolve(cookieSecret)
+      if (session === undefined) {
+        if (request.cookies[SESSION_COOKIE] !== undefined) app.sessionCookie.clear(reply)
+        throw domainError('unauthorized', 'Authentication required: sign in with POST /api/auth or present an API key')
+      }
+      request.identity = sessionIdentity(session.id)
+    })
+
+    // a session whose own refresh was refused has ended: tell the browser to drop the cookie
+    app.addHook('onError', async (request, reply, error) => {
+      if (identityKind(request.identity) === 'session' && (error as { code?: string }).code === 'unauthorized') {
+        app.sessionCookie.clear(reply)
+      }
+    })
+  },
+  { name: 'gateway-auth', dependencies: ['app-config', 'cors-policy', 'token-store'] }
+)
+
