@@ -78,6 +78,8 @@ export function serverOptions(config: Config): FastifyServerOptions<RawServerDef
 export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   const instance = fastify.withTypeProvider<TypeBoxTypeProvider>()
   await instance.register(sensible)
+  // JSON only: a text/plain body would otherwise reach handlers as a string
+  instance.removeContentTypeParser(['text/plain'])
   await instance.register(appConfig, { config: opts.config })
   await instance.register(errors)
   await instance.register(requestId)

@@ -31,6 +31,8 @@ export interface SimulatorCall {
   query: string
   status: number
   authenticated: boolean
+  /** The Evercycle user whose tokens authenticated the call. */
+  user: string | undefined
   requestId: string | undefined
   body: unknown
   at: number
@@ -79,6 +81,8 @@ export class EvercycleSimulator {
   assets = seedAssets()
   readonly requests: Array<Record<string, unknown>> = []
   readonly pricebook = new Map<string, Record<string, unknown>>()
+  /** Every token string handed out, so tests can grep logs and replies for them. */
+  readonly issued: string[] = []
 
   private readonly users: Map<string, string>
   private readonly sessions = new Map<string, Session>()
@@ -185,6 +189,7 @@ export class EvercycleSimulator {
       randomBytes(16).toString('base64url')
     ].join('.')
     this.sessions.set(accessToken, { username, idToken, expiresAt, revoked: false })
+    this.issued.push(accessToken, idToken, refreshToken)
     this.refreshTokens.set(refreshToken, username)
     return { accessToken, idToken, refreshToken, expiresIn: Math.max(1, Math.round(this.settings.tokenTtlMs / 1000)) }
   }
@@ -204,6 +209,7 @@ export class EvercycleSimulator {
       query,
       status: 0,
       authenticated: false,
+      user: undefined,
       requestId: header(req, 'x-request-id'),
       body: body.value,
       at: Date.now()
@@ -225,6 +231,7 @@ export class EvercycleSimulator {
       return reply(401, { message: 'Unauthorized' })
     }
     call.authenticated = true
+    call.user = session.username
     this.counts.apiCalls++
     if (this.settings.bodyMode === 'error') return reply(500, { message: 'Internal server error' })
     if (this.settings.bodyMode === 'malformed') {
@@ -386,7 +393,12 @@ export class EvercycleSimulator {
 
   private json(res: ServerResponse, status: number, payload: unknown): void {
     const text = JSON.stringify(payload)
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    // like many APIs, Evercycle answers with a permissive CORS header; the gateway must not pass it on
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      'access-control-allow-origin': '*'
+    })
     res.end(text)
   }
 }
