@@ -47,9 +47,10 @@ const operations: FastifyPluginAsyncTypebox = async (app) => {
 
   async function callOperation(op: Operation, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const abort = new AbortController()
-    // a client that goes away stops paying for its upstream call
-    request.raw.once('close', () => {
-      if (!reply.sent && request.raw.destroyed) abort.abort()
+    // a client that goes away stops paying for its upstream call. The response's close tells that; the
+    // request's does not (it closes as soon as its body has been read).
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abort.abort()
     })
     const res = await app.operations.call(
       op,

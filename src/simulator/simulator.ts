@@ -81,6 +81,9 @@ export class EvercycleSimulator {
   assets = seedAssets()
   readonly requests: Array<Record<string, unknown>> = []
   readonly pricebook = new Map<string, Record<string, unknown>>()
+  /** Called when a client (the gateway) abandons a request before the simulator answered it. */
+  onRequestClosed: (() => void) | undefined
+  private arrivals: Array<() => void> = []
   /** Every token string handed out, so tests can grep logs and replies for them. */
   readonly issued: string[] = []
 
@@ -168,6 +171,11 @@ export class EvercycleSimulator {
     this.calls = []
   }
 
+  /** Resolves when the next API request arrives (before any latency), for tests that act mid-request. */
+  nextRequest(): Promise<void> {
+    return new Promise((resolve) => this.arrivals.push(resolve))
+  }
+
   /** Calls whose raw path matches; the convenient assertion for "what reached upstream". */
   callsTo(method: string, path: string | RegExp): SimulatorCall[] {
     return this.calls.filter((c) => c.method === method && (typeof path === 'string' ? c.path === path : path.test(c.path)))
@@ -201,8 +209,13 @@ export class EvercycleSimulator {
     const query = q === -1 ? '' : target.slice(q + 1)
     if (rawPath.startsWith('/__sim/')) return this.control(req, res, rawPath)
 
+    for (const resolve of this.arrivals.splice(0)) resolve()
+    res.once('close', () => {
+      if (!res.writableFinished) this.onRequestClosed?.()
+    })
     const body = await readJson(req)
-    if (this.settings.latencyMs > 0) await new Promise((r) => setTimeout(r, this.settings.latencyMs))
+    if (this.settings.latencyMs > 0) await pause(this.settings.latencyMs, res)
+    if (res.destroyed) return
     const call: SimulatorCall = {
       method: req.method ?? 'GET',
       path: rawPath,
@@ -401,6 +414,17 @@ export class EvercycleSimulator {
     })
     res.end(text)
   }
+}
+
+/** Latency that ends early when the client goes away, so no timer outlives the request. */
+function pause(ms: number, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    res.once('close', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

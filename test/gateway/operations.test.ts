@@ -211,3 +211,35 @@ t.test('x-request-id is accepted, forwarded upstream and returned', async (t) =>
   const forged = await app.inject({ method: 'GET', url: '/api/get-all', headers: { 'x-request-id': 'bad id\nwith newline' } })
   t.match(forged.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an unsafe id is replaced')
 })
+
+t.test('writes over a real socket reach upstream (the request body ending is not the client leaving)', async (t) => {
+  const sim = await startSimulator(t)
+  const { app } = await buildGateway(t, { sim })
+  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  const res = await fetch(`${address}/api/create`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'over the wire' })
+  })
+  t.equal(res.status, 201)
+  t.equal((await res.json()).data.name, 'over the wire')
+  t.equal(sim.callsTo('POST', '/v1/asset/create').length, 1)
+})
+
+t.test('a client that disconnects aborts its upstream call', async (t) => {
+  const sim = await startSimulator(t)
+  const { app } = await buildGateway(t, { sim })
+  const address = await app.listen({ port: 0, host: '127.0.0.1' })
+  await fetch(`${address}/api/get-all`)
+  sim.settings.latencyMs = 60_000
+  const upstreamClosed = new Promise<void>((resolve) => {
+    sim.onRequestClosed = resolve
+  })
+  const controller = new AbortController()
+  const pending = fetch(`${address}/api/get-all`, { signal: controller.signal }).catch((err: Error) => err)
+  await sim.nextRequest()
+  controller.abort()
+  t.match(await pending, { name: 'AbortError' })
+  await upstreamClosed
+  t.pass('the gateway tore down its upstream request')
+})
