@@ -14,7 +14,9 @@ const sim = new EvercycleSimulator()
 const simUrl = await sim.listen(simPort, '127.0.0.1')
 await mkdir(path.join(root, 'config'), { recursive: true })
 
+const demoKey = process.env.GATEWAY_API_KEYS?.split(',')[0] ?? 'demo-api-key-change-me'
 const env: NodeJS.ProcessEnv = {
+  GATEWAY_API_KEYS: demoKey,
   EVERCYCLE_BASE_URL: simUrl,
   EVERCYCLE_USERNAME: DEMO_USERNAME,
   EVERCYCLE_PASSWORD: DEMO_PASSWORD,
@@ -34,13 +36,16 @@ const lines = [
   `  API docs        ${base}/docs`,
   `  simulator       ${simUrl}  (stands in for https://api.evercycle.io)`,
   `  Evercycle user  ${DEMO_USERNAME} / ${DEMO_PASSWORD}`,
+  `  API key         ${demoKey}  (scripts; acts as the service identity)`,
   '',
-  'Try:',
+  'Try, as a script with the API key:',
   `  curl -s ${base}/api/list`,
-  `  curl -s ${base}/api/get-all`,
-  `  curl -s '${base}/api/get-asset-id?id=1001'`,
-  `  curl -s -X POST ${base}/api/create -H 'content-type: application/json' -d '{"name":"Demo laptop"}'`,
-  `  curl -s -X POST ${base}/api/auth -H 'content-type: application/json' -d '{"username":"${DEMO_USERNAME}","password":"${DEMO_PASSWORD}"}'`,
+  `  curl -s ${base}/api/get-all -H 'x-api-key: ${demoKey}'`,
+  `  curl -s '${base}/api/get-asset-id?id=1001' -H 'x-api-key: ${demoKey}'`,
+  `  curl -s -X POST ${base}/api/create -H 'x-api-key: ${demoKey}' -H 'content-type: application/json' -d '{"name":"Demo laptop"}'`,
+  'or as a user with a session cookie:',
+  `  curl -s -c .demo/cookies -X POST ${base}/api/auth -H 'content-type: application/json' -d '{"username":"${DEMO_USERNAME}","password":"${DEMO_PASSWORD}"}'`,
+  `  curl -s -b .demo/cookies ${base}/api/get-all`,
   '',
   'Ctrl-C stops both.',
   ''
