@@ -1,0 +1,175 @@
+import { cpus, loadavg } from 'node:os'
+import { crashes, killChildrenOnExit, stopAll } from './lib/children.js'
+import { getText } from './lib/http.js'
+import { largeBodyCheck } from './lib/large-body.js'
+import { measure, type LoadTarget, type Measurement } from './lib/load.js'
+import { compare, comparisonLine, fmtMb, goalLines, scenarioGoals, table, type Goal } from './lib/report.js'
+import { gatewayAuthMode, gatewayClientHeaders, startGateway, startMinimalProxy, startSimulator } from './lib/targets.js'
+
+/**
+ * `npm run bench`: the simulator directly, a minimal Fastify + undici proxy and the gateway, each as its own
+ * child process, under the same autocannon load in one run, so the ratios compare like with like on the same
+ * machine at the same moment. Goals are reported as PASS/FAIL; the exit code is non-zero only on a crash.
+ *
+ *   BENCH_SECONDS (10)         measured seconds per target and round
+ *   BENCH_WARMUP_SECONDS (3)   discarded warm-up before each measured run
+ *   BENCH_ROUNDS (1)           rounds per scenario; targets alternate and each keeps its median round
+ *   BENCH_BULK (110000)        assets in the large-body check (~480 bytes each, so ~50 MB)
+ *   BENCH_ONLY (fast,slow,large)  which parts to run
+ *   BENCH_GATEWAY_AUTH (none)  GATEWAY_AUTH for the gateway; the bench always configures and sends an API key
+ */
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`)
+  return value
+}
+
+const settings = {
+  seconds: envNumber('BENCH_SECONDS', 10),
+  warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 3),
+  rounds: Math.round(envNumber('BENCH_ROUNDS', 1)),
+  bulk: Math.round(envNumber('BENCH_BULK', 110_000)),
+  only: new Set((process.env.BENCH_ONLY ?? 'fast,slow,large').split(',').map((s) => s.trim()))
+}
+
+interface Scenario {
+  key: string
+  title: string
+  latencyMs: number
+  connections: number
+}
+
+const SCENARIOS: Scenario[] = [
+  { key: 'fast', title: 'fast upstream (0 ms)', latencyMs: 0, connections: 50 },
+  { key: 'slow', title: 'upstream at 50 ms', latencyMs: 50, connections: 400 }
+]
+
+const log = (line = ''): void => {
+  process.stdout.write(`${line}\n`)
+}
+const progress = (line: string): void => {
+  process.stderr.write(`  .. ${line}\n`)
+}
+
+/** One request before the load: a target that answers wrongly would otherwise bench its error path. */
+async function checkTarget(target: LoadTarget, enveloped: boolean): Promise<void> {
+  const res = await getText(target.url, target.headers)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(res.body)
+  } catch {
+    parsed = undefined
+  }
+  const data = enveloped ? (parsed as { status?: unknown; data?: unknown } | undefined) : { status: 'success', data: parsed }
+  const assets = (data?.data as { assets?: unknown } | undefined)?.assets
+  if (res.status !== 200 || data?.status !== 'success' || !Array.isArray(assets)) {
+    throw new Error(`${target.name} (${target.url}) answered ${res.status}: ${res.body.slice(0, 300)}`)
+  }
+}
+
+function medianByRps(runs: Measurement[]): Measurement {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps)
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]
+  if (median === undefined) throw new Error('no measurement')
+  return median
+}
+
+async function runScenario(scenario: Scenario): Promise<Goal[]> {
+  const sim = await startSimulator(scenario.latencyMs)
+  const proxy = await startMinimalProxy(sim.url)
+  const gateway = await startGateway(sim.url)
+  try {
+    const targets: Array<{ target: LoadTarget; enveloped: boolean }> = [
+      { target: { name: 'direct', url: `${sim.url}/v1/asset`, headers: sim.tokenHeaders }, enveloped: false },
+      { target: { name: 'minimal proxy', url: `${proxy.url}/api/get-all`, headers: {} }, enveloped: true },
+      { target: { name: 'gateway', url: `${gateway.url}/api/get-all`, headers: gatewayClientHeaders }, enveloped: true }
+    ]
+    for (const t of targets) await checkTarget(t.target, t.enveloped)
+    const runs = new Map<string, Measurement[]>(targets.map((t) => [t.target.name, []]))
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const { target } of targets) {
+        progress(`${scenario.title}: ${target.name}${settings.rounds > 1 ? `, round ${round}/${settings.rounds}` : ''}`)
+        const m = await measure(target, scenario.connections, settings.seconds, settings.warmupSeconds)
+        runs.get(target.name)?.push(m)
+      }
+    }
+    const [direct, minimal, gw] = targets.map((t) => medianByRps(runs.get(t.target.name) ?? []))
+    if (direct === undefined || minimal === undefined || gw === undefined) throw new Error('missing measurement')
+    const c = compare(direct, minimal, gw)
+    log()
+    log(`${scenario.title}, ${scenario.connections} connections, GET get-all, ${settings.seconds} s per target`)
+    log(table([direct, minimal, gw]))
+    log(comparisonLine(c))
+    if (settings.rounds > 1) {
+      for (const [name, list] of runs) log(`  ${name} req/s per round: ${list.map((m) => Math.round(m.rps)).join(', ')}`)
+    }
+    return scenarioGoals(scenario.title, gw, c)
+  } finally {
+    await Promise.all([gateway.child.stop(), proxy.child.stop(), sim.child.stop()])
+    await gateway.cleanup()
+  }
+}
+
+const LARGE_BODY_LIMIT = 30 * 1024 * 1024
+
+async function runLargeBody(): Promise<Goal[]> {
+  const sim = await startSimulator(0)
+  const gateway = await startGateway(sim.url)
+  try {
+    progress(`large body: get-all?bulk=${settings.bulk} through the gateway`)
+    const r = await largeBodyCheck(gateway.url, gateway.child.pid, gatewayClientHeaders, settings.bulk)
+    log()
+    log(`large body: GET /api/get-all?bulk=${settings.bulk} through the gateway`)
+    log(`  HTTP ${r.status}, ${fmtMb(r.bytes)} in ${r.seconds.toFixed(2)} s, ${r.problem === undefined ? 'valid {"status":"success","data":{...}}' : r.problem}`)
+    const goals: Goal[] = [{ ok: r.problem === undefined, text: `large body: result is the JSON success envelope (${fmtMb(r.bytes)})` }]
+    if (r.baselineRss === undefined || r.peakRss === undefined) {
+      log('  gateway RSS: not measurable here (no /proc)')
+      return goals
+    }
+    const growth = r.peakRss - r.baselineRss
+    log(`  gateway RSS: ${fmtMb(r.baselineRss)} before, peak ${fmtMb(r.peakRss)} during (${r.samples} samples), growth ${fmtMb(growth)}`)
+    goals.push({ ok: growth < LARGE_BODY_LIMIT, text: `large body: gateway RSS growth < 30 MB (issue 2): ${fmtMb(growth)}` })
+    return goals
+  } finally {
+    await Promise.all([gateway.child.stop(), sim.child.stop()])
+    await gateway.cleanup()
+  }
+}
+
+async function main(): Promise<number> {
+  killChildrenOnExit()
+  const started = Date.now()
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ')
+  log(`Evercycle gateway bench: node ${process.version}, ${cpus().length} CPUs, load average ${load}`)
+  log(
+    `${settings.seconds} s per target after ${settings.warmupSeconds} s warm-up, ${settings.rounds} round(s); ` +
+      `gateway GATEWAY_AUTH=${gatewayAuthMode}, LOG_LEVEL=warn; autocannon, simulator, proxy and gateway share the machine`
+  )
+  const goals: Goal[] = []
+  for (const scenario of SCENARIOS) {
+    if (settings.only.has(scenario.key)) goals.push(...(await runScenario(scenario)))
+  }
+  if (settings.only.has('large')) goals.push(...(await runLargeBody()))
+  log()
+  log(goalLines(goals))
+  log()
+  log(`${goals.filter((g) => g.ok).length}/${goals.length} goals met in ${Math.round((Date.now() - started) / 1000)} s`)
+  if (crashes.length > 0) {
+    process.stderr.write(`\nA child process crashed during the bench:\n${crashes.join('\n')}\n`)
+    return 1
+  }
+  return 0
+}
+
+let code = 1
+try {
+  code = await main()
+} catch (err) {
+  process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`)
+  if (crashes.length > 0) process.stderr.write(`${crashes.join('\n')}\n`)
+} finally {
+  await stopAll()
+}
+process.exit(code)

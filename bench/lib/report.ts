@@ -1,0 +1,73 @@
+import type { Measurement } from './load.js'
+
+export interface Goal {
+  ok: boolean
+  text: string
+}
+
+const MB = 1024 * 1024
+
+export const fmtMs = (ms: number): string => (Number.isFinite(ms) ? ms.toFixed(2) : 'n/a')
+export const fmtMb = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`
+const fmtRps = (rps: number): string => Math.round(rps).toLocaleString('en-US')
+const fmtRatio = (ratio: number): string => (Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : 'n/a')
+const signed = (ms: number): string => `${ms >= 0 ? '+' : ''}${fmtMs(ms)} ms`
+
+function row(cells: string[], widths: number[]): string {
+  return cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')
+}
+
+export function table(measurements: Measurement[]): string {
+  const widths = [16, 10, 9, 9, 8, 8]
+  const lines = [row(['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'], widths)]
+  for (const m of measurements) {
+    lines.push(row([m.target, fmtRps(m.rps), fmtMs(m.p50), fmtMs(m.p99), String(m.errors), String(m.non2xx)], widths))
+  }
+  return lines.map((l) => `  ${l}`).join('\n')
+}
+
+export interface Comparison {
+  vsProxy: number
+  vsDirect: number
+  p99AddedVsDirect: number
+  p99AddedVsProxy: number
+}
+
+export function compare(direct: Measurement, proxy: Measurement, gateway: Measurement): Comparison {
+  return {
+    vsProxy: gateway.rps / proxy.rps,
+    vsDirect: gateway.rps / direct.rps,
+    p99AddedVsDirect: gateway.p99 - direct.p99,
+    p99AddedVsProxy: gateway.p99 - proxy.p99
+  }
+}
+
+export function comparisonLine(c: Comparison): string {
+  return (
+    `  gateway/proxy ${fmtRatio(c.vsProxy)}   gateway/direct ${fmtRatio(c.vsDirect)}   ` +
+    `p99 added vs direct ${signed(c.p99AddedVsDirect)} (vs proxy ${signed(c.p99AddedVsProxy)})`
+  )
+}
+
+/** DESIGN.md's target and issue 2's (older, superseded but still reported) for one scenario. */
+export function scenarioGoals(scenario: string, gateway: Measurement, c: Comparison): Goal[] {
+  const failures = gateway.errors + gateway.non2xx
+  return [
+    {
+      ok: c.vsProxy >= 0.9 && failures === 0,
+      text: `${scenario}: gateway >= 0.9x minimal proxy with zero errors (DESIGN.md): ${fmtRatio(c.vsProxy)}, ${failures} errors/non-2xx`
+    },
+    {
+      ok: c.vsDirect >= 0.7,
+      text: `${scenario}: gateway >= 0.7x direct (issue 2, superseded by DESIGN.md): ${fmtRatio(c.vsDirect)}`
+    },
+    {
+      ok: c.p99AddedVsDirect <= 2,
+      text: `${scenario}: p99 added vs direct <= 2 ms (issue 2): ${signed(c.p99AddedVsDirect)}`
+    }
+  ]
+}
+
+export function goalLines(goals: Goal[]): string {
+  return goals.map((g) => `${g.ok ? 'PASS' : 'FAIL'}  ${g.text}`).join('\n')
+}
