@@ -144,7 +144,7 @@ export function load(env: NodeJS.ProcessEnv = process.env): Config {
   const problems = [...Value.Errors(EnvSchema, raw)].map((e) => {
     const name = e.path.replace(/^\//, '')
     const given = pickEnv(env)[name]
-    return `${name} ${e.message}${given === undefined ? '' : ` (got ${JSON.stringify(given)})`}`
+    return `${name}: ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}${given === undefined ? '' : ` (got ${JSON.stringify(given)})`}`
   })
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`)

@@ -12,7 +12,14 @@ export async function start(config: Config, options: { onClose?: () => Promise<v
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) server.log.error({ err }, 'shutting down after an error')
     else server.log.info({ signal }, 'shutting down: draining in-flight requests')
-    await server.close()
+    // keep-alive sockets that go idle after their last in-flight response would hold close() open
+    const reaper = setInterval(() => server.server.closeIdleConnections(), 100)
+    reaper.unref()
+    try {
+      await server.close()
+    } finally {
+      clearInterval(reaper)
+    }
   })
   await server.listen({ host: config.host, port: config.port })
   return server
