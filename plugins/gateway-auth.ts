@@ -110,7 +110,7 @@ export default fp(
         return
       }
       const cookieSecret = app.sessionCookie.read(request)
-      const session = cookieSecret === undefined ? undefined : await app.sessions.resolve(cookieSecret)
+      const session = cookieSecret === undefined ? undefined : await app.gatewaySessions.resolve(cookieSecret)
       if (session === undefined) {
         if (request.cookies[SESSION_COOKIE] !== undefined) app.sessionCookie.clear(reply)
         throw domainError('unauthorized', 'Authentication required: sign in with POST /api/auth or present an API key')

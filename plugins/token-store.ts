@@ -7,7 +7,7 @@ import { SessionService } from '../src/security/sessions.js'
 declare module 'fastify' {
   interface FastifyInstance {
     tokens: TokenManager
-    sessions: SessionService
+    gatewaySessions: SessionService
   }
 }
 
@@ -23,7 +23,7 @@ export default fp(
       log: app.log.child({ plugin: 'token-store' })
     })
     app.decorate('tokens', manager)
-    app.decorate('sessions', new SessionService(store, manager, app.config.security.sessionTtlMs))
+    app.decorate('gatewaySessions', new SessionService(store, manager, app.config.security.sessionTtlMs))
     app.addHook('onClose', async () => store.close())
   },
   { name: 'token-store', dependencies: ['app-config', 'evercycle-client'] }

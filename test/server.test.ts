@@ -74,7 +74,7 @@ t.test('SIGTERM drains in-flight requests before the process exits', async (t) =
   child.kill('SIGTERM')
   const res = await inFlight
   t.equal(res.status, 200, 'the in-flight request completed')
-  t.equal((await res.json()).status, 'success')
+  t.equal(((await res.json()) as { status: string }).status, 'success')
   const [code] = await once(child, 'exit')
   t.equal(code, 0)
 })

@@ -51,9 +51,9 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
         }
       }
       const previous = app.sessionCookie.read(request)
-      const session = await app.sessions.start(request.body, request.id)
+      const session = await app.gatewaySessions.start(request.body, request.id)
       // a new sign-in replaces the browser's previous session rather than leaving it alive server-side
-      if (previous !== undefined) await app.sessions.end(previous)
+      if (previous !== undefined) await app.gatewaySessions.end(previous)
       app.sessionCookie.set(reply, session.secret, session.record.expiresAt - Date.now())
       request.log.info({ session: 'started' }, 'gateway session started')
       return {
@@ -71,7 +71,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { tags: ['gateway'], summary: 'End the gateway session', response: { 200: LogoutReplySchema } } },
     async (request, reply) => {
       const secret = app.sessionCookie.read(request)
-      if (secret !== undefined) await app.sessions.end(secret)
+      if (secret !== undefined) await app.gatewaySessions.end(secret)
       app.sessionCookie.clear(reply)
       return { status: 'success' as const, message: 'Logged out' }
     }

@@ -22,7 +22,6 @@ export type OperationConfig = typeof OperationConfigSchema.static
 
 /** A path parameter: one non-empty segment, not a dot segment, no control characters. */
 export const PathParamValueSchema = Type.Union([
-  // eslint-disable-next-line no-control-regex
   Type.String({ minLength: 1, maxLength: 256, pattern: '^(?!\\.{1,2}$)[^\\u0000-\\u001f\\u007f]+$' }),
   Type.Integer()
 ])

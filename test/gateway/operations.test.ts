@@ -222,7 +222,7 @@ t.test('writes over a real socket reach upstream (the request body ending is not
     body: JSON.stringify({ name: 'over the wire' })
   })
   t.equal(res.status, 201)
-  t.equal((await res.json()).data.name, 'over the wire')
+  t.equal(((await res.json()) as { data: { name: string } }).data.name, 'over the wire')
   t.equal(sim.callsTo('POST', '/v1/asset/create').length, 1)
 })
 

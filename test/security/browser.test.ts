@@ -77,14 +77,14 @@ t.test('a real browser: the allowed origin signs in and reads; the refused origi
 
   const allowed = await browser.newPage()
   await allowed.goto(allowedOrigin)
-  const good = await allowed.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result)
+  const good = await allowed.evaluate(() => (globalThis as unknown as { result: Promise<Record<string, unknown>> }).result)
   t.same(good, { login: 200, status: 200, count: 5, create: 201 }, `allowed page: ${JSON.stringify(good)}`)
   t.equal(sim.counts.signIns, 1)
   t.equal(sim.callsTo('POST', '/v1/asset/create').length, 1)
 
   const refused = await browser.newPage()
   await refused.goto(refusedOrigin)
-  const bad = await refused.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result)
+  const bad = await refused.evaluate(() => (globalThis as unknown as { result: Promise<Record<string, unknown>> }).result)
   t.match(bad.loginError, /TypeError: Failed to fetch/, 'login blocked by CORS')
   t.match(bad.readError, /TypeError: Failed to fetch/, 'read blocked by CORS')
   t.match(bad.createError, /TypeError: Failed to fetch/, 'write blocked by CORS')
