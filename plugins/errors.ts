@@ -54,6 +54,30 @@ function frameworkError(err: FastifyError): { statusCode: number; body: ErrorBod
 }
 
 /**
+ * FlowRunner's reference: a malformed request is 400 `invalid_request` with `details: {field, reason}` (every
+ * problem also listed in `details.errors`); 422 `validation_error` is kept for flow definitions.
+ */
+function flowRunnerFrameworkError(err: FastifyError): { statusCode: number; body: ErrorBody } | undefined {
+  if (err.validation !== undefined) {
+    const location = err.validationContext ?? 'request'
+    const errors = err.validation.map((v) => {
+      const missing = v.params !== undefined && 'missingProperty' in v.params ? String(v.params.missingProperty) : undefined
+      const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
+      const field = missing === undefined ? path || location : path === '' ? missing : `${path}.${missing}`
+      return { field, reason: missing === undefined ? (v.message ?? 'is invalid') : 'is required' }
+    })
+    const first = errors[0] ?? { field: location, reason: 'is invalid' }
+    return {
+      statusCode: 400,
+      body: { code: 'invalid_request', message: `The request was invalid: ${first.field} ${first.reason}`, details: { ...first, location, errors } }
+    }
+  }
+  const mapped = frameworkError(err)
+  if (mapped?.body.code === 'invalid_json') return { ...mapped, body: { ...mapped.body, code: 'invalid_request' } }
+  return mapped
+}
+
+/**
  * One error handler for the whole server. Domain errors keep their code, status and safe details; Fastify's
  * errors are mapped; anything else is a 500 whose internals stay in the log.
  */
@@ -65,7 +89,7 @@ export default fp(
         for (const [name, value] of Object.entries(err.headers ?? {})) reply.header(name, value)
         return sendError(request, reply, err.statusCode, { code: err.code, message: err.message, details: err.details ?? null })
       }
-      const mapped = frameworkError(err)
+      const mapped = isFlowRunner(request.url) ? flowRunnerFrameworkError(err) : frameworkError(err)
       if (mapped !== undefined) {
         return sendError(request, reply, mapped.statusCode, mapped.body)
       }

@@ -21,6 +21,15 @@ import apiList from '../routes/api/list.js'
 import apiOperations from '../routes/api/operations.js'
 import apiReady from '../routes/api/ready.js'
 import health from '../routes/health.js'
+import db from '../plugins/db.js'
+import flowAccounts from '../plugins/flow-accounts.js'
+import flowAuth from '../plugins/flow-auth.js'
+import flowDefinitions from '../plugins/flow-definitions.js'
+import flowSecrets from '../plugins/flow-secrets.js'
+import v1Accounts from '../routes/v1/accounts.js'
+import v1Auth from '../routes/v1/auth.js'
+import v1Flows from '../routes/v1/flows.js'
+import v1Secrets from '../routes/v1/secrets.js'
 import type { Config } from './config.js'
 import { redactPaths } from './logging.js'
 
@@ -100,4 +109,13 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await instance.register(apiOperations)
 
   // FlowRunner (/api/v1): storage, accounts, flows, secrets; registrations go below this line
+  await instance.register(db)
+  await instance.register(flowAccounts)
+  await instance.register(flowAuth)
+  await instance.register(flowSecrets)
+  await instance.register(flowDefinitions)
+  await instance.register(v1Auth)
+  await instance.register(v1Accounts)
+  await instance.register(v1Secrets)
+  await instance.register(v1Flows)
 }

@@ -23,7 +23,9 @@ const kinds = {
   upstream_unavailable: createError<[string]>('upstream_unavailable', '%s', 502),
   upstream_invalid_response: createError<[string]>('upstream_invalid_response', '%s', 502),
   upstream_timeout: createError<[string]>('upstream_timeout', '%s', 504),
-  configuration_error: createError<[string]>('configuration_error', '%s', 500)
+  configuration_error: createError<[string]>('configuration_error', '%s', 500),
+  // FlowRunner (/api/v1)
+  invalid_request: createError<[string]>('invalid_request', '%s', 400)
 }
 
 export type ErrorCode = keyof typeof kinds

@@ -61,6 +61,8 @@ export async function buildGateway(t: Teardown, options: GatewayOptions = {}): P
   const env: Record<string, string> = {
     EVERCYCLE_BASE_URL: options.sim?.url ?? 'http://127.0.0.1:9',
     EVERCYCLE_CONFIG_DIR: configDir,
+    // FlowRunner's embedded database and generated keys: per test, never the repo's ./data
+    DATA_DIR: path.join(dir, 'data'),
     LOG_LEVEL: options.logs === undefined ? 'silent' : 'trace',
     GATEWAY_AUTH: 'none',
     UPSTREAM_TIMEOUT_MS: '5000',

@@ -1,0 +1,159 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { principalOf } from '../../plugins/flow-auth.js'
+import {
+  errors,
+  FlowDetailSchema,
+  flowDetailReply,
+  flowReply,
+  FlowSchema,
+  FlowVersionDetailSchema,
+  FlowVersionSchema,
+  IdParams,
+  MessageSchema,
+  page,
+  PageQuery,
+  TagsSchema,
+  versionReply
+} from './schemas.js'
+
+const MAX_DEFINITION = 262_144
+
+const Definition = Type.String({ minLength: 1, maxLength: MAX_DEFINITION, description: 'The flow as YAML: metadata and nodes' })
+const Name = Type.String({ minLength: 1, maxLength: 200, description: 'Defaults to metadata.name' })
+const Description = Type.String({ maxLength: 2000, description: 'Defaults to metadata.description' })
+
+const CreateBody = Type.Object(
+  { name: Type.Optional(Name), description: Type.Optional(Description), definition: Definition, tags: Type.Optional(TagsSchema) },
+  { additionalProperties: false }
+)
+
+const UpdateBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    description: Type.Optional(Description),
+    definition: Type.Optional(Definition),
+    tags: Type.Optional(TagsSchema)
+  },
+  { additionalProperties: false, minProperties: 1 }
+)
+
+const ListQuery = Type.Object({ tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), ...PageQuery }, { additionalProperties: false })
+
+const ListReply = Type.Object({ flows: Type.Array(FlowSchema), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() })
+
+const VersionsReply = Type.Object({
+  versions: Type.Array(FlowVersionSchema),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer()
+})
+
+const VersionParams = Type.Object({ id: IdParams.properties.id, version: Type.Integer({ minimum: 1, description: 'The revision number' }) })
+
+/** Flow management: each account sees its own flows (admins all); every save is kept as a version. */
+const flows: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', app.requireSession)
+
+  app.get(
+    '/api/v1/flows',
+    {
+      schema: {
+        tags: ['flowrunner'],
+        summary: 'List flows',
+        querystring: ListQuery,
+        response: { 200: ListReply, ...errors(400, 401) }
+      }
+    },
+    async (request) => {
+      const p = page(request.query)
+      const found = await app.flows.list(principalOf(request), { tag: request.query.tag, ...p })
+      return { flows: found.flows.map(flowReply), total: found.total, ...p }
+    }
+  )
+
+  app.get(
+    '/api/v1/flows/:id',
+    {
+      schema: { tags: ['flowrunner'], summary: 'Get a flow with its definition', params: IdParams, response: { 200: FlowDetailSchema, ...errors(401, 404) } }
+    },
+    async (request) => flowDetailReply(await app.flows.get(principalOf(request), request.params.id))
+  )
+
+  app.post(
+    '/api/v1/flows',
+    {
+      schema: {
+        tags: ['flowrunner'],
+        summary: 'Create a flow',
+        body: CreateBody,
+        response: { 201: FlowSchema, ...errors(400, 401, 422) }
+      }
+    },
+    async (request, reply) => {
+      const flow = await app.flows.create(principalOf(request), request.body)
+      return reply.code(201).send(flowReply(flow))
+    }
+  )
+
+  app.put(
+    '/api/v1/flows/:id',
+    {
+      schema: {
+        tags: ['flowrunner'],
+        summary: 'Update a flow (records a new version)',
+        params: IdParams,
+        body: UpdateBody,
+        response: { 200: FlowSchema, ...errors(400, 401, 404, 422) }
+      }
+    },
+    async (request) => flowReply(await app.flows.update(principalOf(request), request.params.id, request.body))
+  )
+
+  app.delete(
+    '/api/v1/flows/:id',
+    {
+      schema: { tags: ['flowrunner'], summary: 'Delete a flow and its versions', params: IdParams, response: { 200: MessageSchema, ...errors(401, 404) } }
+    },
+    async (request) => {
+      await app.flows.delete(principalOf(request), request.params.id)
+      return { message: 'Flow deleted successfully' }
+    }
+  )
+
+  app.get(
+    '/api/v1/flows/:id/versions',
+    {
+      schema: {
+        tags: ['flowrunner'],
+        summary: 'List the saved versions of a flow, newest first',
+        params: IdParams,
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: VersionsReply, ...errors(400, 401, 404) }
+      }
+    },
+    async (request) => {
+      const p = page(request.query)
+      const found = await app.flows.revisions(principalOf(request), request.params.id, p)
+      return { versions: found.revisions.map(versionReply), total: found.total, ...p }
+    }
+  )
+
+  app.get(
+    '/api/v1/flows/:id/versions/:version',
+    {
+      schema: {
+        tags: ['flowrunner'],
+        summary: 'Get one saved version of a flow, with its definition',
+        params: VersionParams,
+        response: { 200: FlowVersionDetailSchema, ...errors(400, 401, 404) }
+      }
+    },
+    async (request) => {
+      const revision = await app.flows.revision(principalOf(request), request.params.id, request.params.version)
+      return { ...versionReply(revision), definition: revision.definition }
+    }
+  )
+}
+
+export default flows

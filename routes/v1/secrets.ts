@@ -1,0 +1,69 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { principalOf } from '../../plugins/flow-auth.js'
+import { SECRET_KEY_PATTERN, SECRET_VALUE_MAX_LENGTH } from '../../src/secrets/secret-service.js'
+import { errors, MessageSchema, SecretSchema, secretReply } from './schemas.js'
+
+const AccountParams = Type.Object({ account_id: Type.String({ minLength: 1, maxLength: 200 }) })
+const SecretParams = Type.Object({ ...AccountParams.properties, key: Type.String({ minLength: 1, maxLength: 128 }) })
+
+const CreateBody = Type.Object(
+  {
+    key: Type.String({ pattern: SECRET_KEY_PATTERN, description: 'Letters, digits and _, not starting with a digit; flows read it as secrets.<KEY>' }),
+    value: Type.String({ minLength: 1, maxLength: SECRET_VALUE_MAX_LENGTH, description: 'Stored encrypted; never returned' })
+  },
+  { additionalProperties: false }
+)
+
+/** An account's secrets: keys and timestamps go out, values only ever come in. */
+const secrets: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', app.requireSession)
+
+  app.get(
+    '/api/v1/accounts/:account_id/secrets',
+    {
+      schema: {
+        tags: ['flowrunner'],
+        summary: "List an account's secrets (keys only)",
+        params: AccountParams,
+        response: { 200: Type.Object({ secrets: Type.Array(SecretSchema) }), ...errors(401, 403, 404) }
+      }
+    },
+    async (request) => ({ secrets: (await app.secrets.list(principalOf(request), request.params.account_id)).map(secretReply) })
+  )
+
+  app.post(
+    '/api/v1/accounts/:account_id/secrets',
+    {
+      schema: {
+        tags: ['flowrunner'],
+        summary: 'Store a secret',
+        params: AccountParams,
+        body: CreateBody,
+        response: { 201: SecretSchema, ...errors(400, 401, 403, 404, 409) }
+      }
+    },
+    async (request, reply) => {
+      const info = await app.secrets.create(principalOf(request), request.params.account_id, request.body.key, request.body.value)
+      return reply.code(201).send(secretReply(info))
+    }
+  )
+
+  app.delete(
+    '/api/v1/accounts/:account_id/secrets/:key',
+    {
+      schema: {
+        tags: ['flowrunner'],
+        summary: 'Delete a secret',
+        params: SecretParams,
+        response: { 200: MessageSchema, ...errors(401, 403, 404) }
+      }
+    },
+    async (request) => {
+      await app.secrets.delete(principalOf(request), request.params.account_id, request.params.key)
+      return { message: 'Secret deleted successfully' }
+    }
+  )
+}
+
+export default secrets

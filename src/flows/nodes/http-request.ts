@@ -1,0 +1,24 @@
+import { Type } from '@sinclair/typebox'
+import { checkDuration, checkUrl } from './checks.js'
+import { defineNodeType } from './node-type.js'
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
+
+export const HttpRequestParamsSchema = Type.Object(
+  {
+    url: Type.String({ minLength: 1, maxLength: 8192 }),
+    method: Type.Optional(Type.Union(METHODS.map((m) => Type.Literal(m)), { default: 'GET' })),
+    headers: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String())),
+    body: Type.Optional(Type.Unknown()),
+    timeout: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1 })]))
+  },
+  { additionalProperties: false }
+)
+
+/** Calls any HTTP API; the result is the status, headers and (JSON or text) body. */
+export const httpRequest = defineNodeType({
+  type: 'http.request',
+  description: 'Calls an HTTP API',
+  params: HttpRequestParamsSchema,
+  check: (params) => [...checkUrl(params.url, ['url']), ...checkDuration(params.timeout, ['timeout'])]
+})

@@ -1,0 +1,37 @@
+import type { Static, TSchema } from '@sinclair/typebox'
+
+/** What a node type may consult while checking its params when a flow is saved. */
+export interface CheckContext {
+  /** Whether the gateway's endpoint registry knows this Evercycle operation. */
+  hasOperation(name: string): boolean
+  /** The node's `next` mapping (action name → node id). */
+  next: Readonly<Record<string, string>>
+}
+
+/** A problem in a node's params; `path` is relative to `params` (e.g. ['headers', 'x-key']). */
+export interface ParamIssue {
+  path: string[]
+  reason: string
+}
+
+/**
+ * One node type: its params schema (validated when a flow is saved) and the checks a schema can't express.
+ * The engine adds `run(params, context)` beside these; a new type is one new file in this folder plus its
+ * entry in index.ts.
+ */
+export interface NodeType<S extends TSchema = TSchema> {
+  readonly type: string
+  readonly description: string
+  readonly params: S
+  /**
+   * Params holding raw JSONata (not `${...}` templates); checked by the type itself and skipped by the
+   * template scan.
+   */
+  readonly rawExpressions?: readonly string[]
+  /** Runs only on params that already match the schema. */
+  check?(params: Static<S>, ctx: CheckContext): ParamIssue[]
+}
+
+export function defineNodeType<S extends TSchema>(node: NodeType<S>): NodeType<S> {
+  return node
+}

@@ -1,0 +1,69 @@
+import type { Queryable } from './driver.js'
+
+export interface SecretInfo {
+  key: string
+  createdAt: Date
+  updatedAt: Date
+}
+
+/** A value as stored: AES-256-GCM output, never the plaintext. */
+export interface SealedValue {
+  /** Which master key sealed it (a fingerprint, not the key). */
+  keyId: string
+  nonce: Uint8Array
+  /** Ciphertext followed by the 16-byte GCM tag. */
+  ciphertext: Uint8Array
+}
+
+interface SecretRow {
+  key: string
+  created_at: Date
+  updated_at: Date
+}
+
+interface SealedRow {
+  key: string
+  key_id: string
+  nonce: Uint8Array
+  ciphertext: Uint8Array
+}
+
+/** The primary key (account_id, key), for telling a duplicate key from other conflicts. */
+export const SECRET_KEY_CONSTRAINT = 'secrets_pkey'
+
+const toInfo = (r: SecretRow): SecretInfo => ({ key: r.key, createdAt: r.created_at, updatedAt: r.updated_at })
+
+export class SecretsRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async insert(accountId: string, key: string, sealed: SealedValue): Promise<SecretInfo> {
+    const { rows } = await this.db.query<SecretRow>(
+      `INSERT INTO secrets (account_id, key, key_id, nonce, ciphertext) VALUES ($1, $2, $3, $4, $5)
+       RETURNING key, created_at, updated_at`,
+      [accountId, key, sealed.keyId, sealed.nonce, sealed.ciphertext]
+    )
+    return toInfo(rows[0] as SecretRow)
+  }
+
+  async list(accountId: string): Promise<SecretInfo[]> {
+    const { rows } = await this.db.query<SecretRow>(
+      'SELECT key, created_at, updated_at FROM secrets WHERE account_id = $1 ORDER BY key',
+      [accountId]
+    )
+    return rows.map(toInfo)
+  }
+
+  /** Every sealed value of one account, for the engine to open when a run starts. */
+  async sealedValues(accountId: string): Promise<Map<string, SealedValue>> {
+    const { rows } = await this.db.query<SealedRow>(
+      'SELECT key, key_id, nonce, ciphertext FROM secrets WHERE account_id = $1',
+      [accountId]
+    )
+    return new Map(rows.map((r) => [r.key, { keyId: r.key_id, nonce: r.nonce, ciphertext: r.ciphertext }]))
+  }
+
+  async delete(accountId: string, key: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('DELETE FROM secrets WHERE account_id = $1 AND key = $2', [accountId, key])
+    return rowCount > 0
+  }
+}
