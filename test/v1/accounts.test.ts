@@ -1,0 +1,209 @@
+import t from 'tap'
+import { ADMIN_EMAIL, buildFlowRunner, eachBackend, simpleDefinition } from '../helpers/flowrunner.js'
+
+const ACCOUNT_KEYS = ['created_at', 'email', 'id', 'name', 'role', 'updated_at']
+
+eachBackend('admins create accounts (201) and list them with role filter and pagination', async (t, backend) => {
+  const fr = await buildFlowRunner(t, { backend })
+  const created = await fr.request('POST', '/api/v1/accounts', {
+    token: fr.admin.token,
+    body: { name: 'New Account', email: 'New@Example.com', password: 'your-password', role: 'user' }
+  })
+  t.equal(created.statusCode, 201)
+  const account = created.json()
+  t.same(Object.keys(account).sort(), ACCOUNT_KEYS, 'exactly the documented fields: no password hash')
+  t.match(account, { name: 'New Account', email: 'New@Example.com', role: 'user' })
+  t.match(account.id, /^account-/)
+  t.ok(Date.parse(account.created_at) > 0 && account.created_at === account.updated_at)
+
+  const defaulted = await fr.request('POST', '/api/v1/accounts', {
+    token: fr.admin.token,
+    body: { name: 'Second', email: 'second@example.com', password: 'another-password' }
+  })
+  t.equal(defaulted.json().role, 'user', 'role defaults to user')
+  await fr.request('POST', '/api/v1/accounts', {
+    token: fr.admin.token,
+    body: { name: 'Admin 2', email: 'admin2@example.com', password: 'admin2-password', role: 'admin' }
+  })
+
+  const all = await fr.request('GET', '/api/v1/accounts', { token: fr.admin.token })
+  t.equal(all.statusCode, 200)
+  t.same(Object.keys(all.json()).sort(), ['accounts', 'limit', 'offset', 'total'])
+  t.match(all.json(), { total: 4, limit: 10, offset: 0 })
+  t.same(all.json().accounts.map((a: { email: string }) => a.email), [ADMIN_EMAIL, 'New@Example.com', 'second@example.com', 'admin2@example.com'])
+
+  const admins = await fr.request('GET', '/api/v1/accounts?role=admin', { token: fr.admin.token })
+  t.same(admins.json().accounts.map((a: { email: string }) => a.email), [ADMIN_EMAIL, 'admin2@example.com'])
+  t.equal(admins.json().total, 2)
+
+  const paged = await fr.request('GET', '/api/v1/accounts?limit=2&offset=1', { token: fr.admin.token })
+  t.match(paged.json(), { total: 4, limit: 2, offset: 1 })
+  t.same(paged.json().accounts.map((a: { email: string }) => a.email), ['New@Example.com', 'second@example.com'])
+
+  t.equal((await fr.request('GET', '/api/v1/accounts?limit=1000', { token: fr.admin.token })).json().limit, 100, 'limit is capped at 100')
+  for (const query of ['limit=0', 'offset=-1', 'role=owner', 'limit=abc']) {
+    const bad = await fr.request('GET', `/api/v1/accounts?${query}`, { token: fr.admin.token })
+    t.equal(bad.statusCode, 400, query)
+    t.equal(bad.json().error.code, 'invalid_request', query)
+  }
+})
+
+eachBackend('account creation: 409 on a duplicate email, 400 on a bad body, 403 for users', async (t, backend) => {
+  const fr = await buildFlowRunner(t, { backend })
+  const dup = await fr.request('POST', '/api/v1/accounts', {
+    token: fr.admin.token,
+    body: { name: 'Dup', email: ADMIN_EMAIL.toUpperCase(), password: 'some-password' }
+  })
+  t.equal(dup.statusCode, 409, 'emails are compared case-insensitively')
+  t.equal(dup.json().error.code, 'conflict')
+
+  const cases: [Record<string, unknown>, string][] = [
+    [{ email: 'a@example.com', password: 'long-enough' }, 'name'],
+    [{ name: 'A', password: 'long-enough' }, 'email'],
+    [{ name: 'A', email: 'not-an-email', password: 'long-enough' }, 'email'],
+    [{ name: 'A', email: 'a@example.com', password: 'short' }, 'password'],
+    [{ name: 'A', email: 'a@example.com', password: 'long-enough', role: 'root' }, 'role']
+  ]
+  for (const [body, field] of cases) {
+    const res = await fr.request('POST', '/api/v1/accounts', { token: fr.admin.token, body })
+    t.equal(res.statusCode, 400, field)
+    t.equal(res.json().error.code, 'invalid_request')
+    t.equal(res.json().error.details.field, field)
+    t.equal(typeof res.json().error.details.reason, 'string')
+  }
+
+  const user = await fr.createUser()
+  const forbidden = await fr.request('POST', '/api/v1/accounts', {
+    token: user.token,
+    body: { name: 'Sneaky', email: 'sneaky@example.com', password: 'sneaky-password', role: 'admin' }
+  })
+  t.equal(forbidden.statusCode, 403)
+  t.equal(forbidden.json().error.code, 'forbidden')
+  t.equal((await fr.request('GET', '/api/v1/accounts', { token: user.token })).statusCode, 403, 'users cannot list accounts')
+  t.equal((await fr.request('GET', '/api/v1/accounts')).statusCode, 401)
+  t.equal((await fr.request('POST', '/api/v1/accounts', { body: {} })).statusCode, 401, 'authentication comes before validation')
+})
+
+eachBackend('a user reads and updates its own account, never its role, and gets 403 on others', async (t, backend) => {
+  const fr = await buildFlowRunner(t, { backend })
+  const alice = await fr.createUser('alice')
+  const bob = await fr.createUser('bob')
+
+  const own = await fr.request('GET', `/api/v1/accounts/${alice.id}`, { token: alice.token })
+  t.equal(own.statusCode, 200)
+  t.same(Object.keys(own.json()).sort(), ACCOUNT_KEYS)
+  t.equal(own.json().email, alice.email)
+
+  for (const id of [bob.id, fr.admin.id, 'account-does-not-exist']) {
+    const res = await fr.request('GET', `/api/v1/accounts/${id}`, { token: alice.token })
+    t.equal(res.statusCode, 403, 'other and unknown ids alike, so ids cannot be probed')
+    t.equal(res.json().error.code, 'forbidden')
+    t.equal((await fr.request('PUT', `/api/v1/accounts/${id}`, { token: alice.token, body: { name: 'x' } })).statusCode, 403)
+  }
+
+  const updated = await fr.request('PUT', `/api/v1/accounts/${alice.id}`, {
+    token: alice.token,
+    body: { name: 'Alice Updated', email: 'alice.new@example.com', password: 'alice-new-password' }
+  })
+  t.equal(updated.statusCode, 200)
+  t.match(updated.json(), { id: alice.id, name: 'Alice Updated', email: 'alice.new@example.com', role: 'user' })
+  t.ok(Date.parse(updated.json().updated_at) >= Date.parse(updated.json().created_at))
+  await fr.login('alice.new@example.com', 'alice-new-password')
+  t.equal((await fr.request('POST', '/api/v1/auth/login', { body: { username: 'alice.new@example.com', password: alice.password } })).statusCode, 401, 'the old password is gone')
+
+  const promote = await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: alice.token, body: { role: 'admin' } })
+  t.equal(promote.statusCode, 403)
+  t.match(promote.json().error.message, /own role/)
+  t.equal((await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: alice.token, body: { role: 'user' } })).statusCode, 200, 'restating the same role is fine')
+
+  const taken = await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: alice.token, body: { email: bob.email.toUpperCase() } })
+  t.equal(taken.statusCode, 409)
+  t.equal((await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: alice.token, body: {} })).statusCode, 400, 'an empty update is invalid')
+  t.equal((await fr.request('DELETE', `/api/v1/accounts/${alice.id}`, { token: alice.token })).statusCode, 403, 'only admins delete accounts')
+})
+
+eachBackend('admins update any account; the last admin can be neither demoted nor deleted', async (t, backend) => {
+  const fr = await buildFlowRunner(t, { backend })
+  const user = await fr.createUser()
+  const promoted = await fr.request('PUT', `/api/v1/accounts/${user.id}`, { token: fr.admin.token, body: { role: 'admin', name: 'Promoted' } })
+  t.equal(promoted.statusCode, 200)
+  t.match(promoted.json(), { role: 'admin', name: 'Promoted' })
+  t.equal((await fr.request('GET', '/api/v1/accounts', { token: user.token })).statusCode, 200, 'the new role applies to the next request')
+
+  t.equal((await fr.request('GET', '/api/v1/accounts/account-nope', { token: fr.admin.token })).statusCode, 404)
+  t.equal((await fr.request('PUT', '/api/v1/accounts/account-nope', { token: fr.admin.token, body: { name: 'x' } })).statusCode, 404)
+  t.equal((await fr.request('DELETE', '/api/v1/accounts/account-nope', { token: fr.admin.token })).statusCode, 404)
+
+  // two admins: demote the first; the second is now the last
+  t.equal((await fr.request('PUT', `/api/v1/accounts/${fr.admin.id}`, { token: user.token, body: { role: 'user' } })).statusCode, 200)
+  const demoteLast = await fr.request('PUT', `/api/v1/accounts/${user.id}`, { token: user.token, body: { role: 'user' } })
+  t.equal(demoteLast.statusCode, 409)
+  t.equal(demoteLast.json().error.code, 'conflict')
+  const deleteLast = await fr.request('DELETE', `/api/v1/accounts/${user.id}`, { token: user.token })
+  t.equal(deleteLast.statusCode, 409)
+  t.match(deleteLast.json().error.message, /last admin/)
+
+  const removed = await fr.request('DELETE', `/api/v1/accounts/${fr.admin.id}`, { token: user.token })
+  t.equal(removed.statusCode, 200)
+  t.same(removed.json(), { message: 'Account deleted successfully' })
+  t.equal((await fr.request('DELETE', `/api/v1/accounts/${fr.admin.id}`, { token: user.token })).statusCode, 404)
+})
+
+eachBackend('two admins demoting each other at once leave one admin', async (t, backend) => {
+  const fr = await buildFlowRunner(t, { backend })
+  const second = await fr.createUser()
+  await fr.request('PUT', `/api/v1/accounts/${second.id}`, { token: fr.admin.token, body: { role: 'admin' } })
+  const results = await Promise.all([
+    fr.request('PUT', `/api/v1/accounts/${fr.admin.id}`, { token: second.token, body: { role: 'user' } }),
+    fr.request('PUT', `/api/v1/accounts/${second.id}`, { token: fr.admin.token, body: { role: 'user' } })
+  ])
+  const statuses = results.map((r) => r.statusCode).sort()
+  // whichever runs second either finds itself the last admin (409) or, demoted first, lacks the right (403)
+  t.equal(statuses[0], 200)
+  t.ok(statuses[1] === 403 || statuses[1] === 409)
+  const admins = await fr.sql<{ n: number }>("SELECT count(*)::int AS n FROM accounts WHERE role = 'admin'")
+  t.equal(admins[0]?.n, 1)
+})
+
+eachBackend("deleting an account deletes its flows, their versions and its secrets", async (t, backend) => {
+  const fr = await buildFlowRunner(t, { backend })
+  const user = await fr.createUser()
+  const flow = await fr.request('POST', '/api/v1/flows', { token: user.token, body: { definition: simpleDefinition() } })
+  t.equal(flow.statusCode, 201)
+  await fr.request('PUT', `/api/v1/flows/${flow.json().id}`, { token: user.token, body: { tags: ['x'] } })
+  t.equal((await fr.request('POST', `/api/v1/accounts/${user.id}/secrets`, { token: user.token, body: { key: 'API_KEY', value: 'v' } })).statusCode, 201)
+  // the admin also edits the user's flow: its revision names the admin, who must survive the delete
+  await fr.request('PUT', `/api/v1/flows/${flow.json().id}`, { token: fr.admin.token, body: { tags: ['y'] } })
+
+  t.equal((await fr.request('DELETE', `/api/v1/accounts/${user.id}`, { token: fr.admin.token })).statusCode, 200)
+  const counts = await fr.sql<{ flows: number; revisions: number; secrets: number }>(
+    `SELECT (SELECT count(*)::int FROM flows) AS flows, (SELECT count(*)::int FROM flow_revisions) AS revisions,
+            (SELECT count(*)::int FROM secrets) AS secrets`
+  )
+  t.same(counts[0], { flows: 0, revisions: 0, secrets: 0 })
+})
+
+eachBackend('an admin deleted after editing a flow leaves its revisions intact, author cleared', async (t, backend) => {
+  const fr = await buildFlowRunner(t, { backend })
+  const user = await fr.createUser()
+  const second = await fr.createUser('boss')
+  await fr.request('PUT', `/api/v1/accounts/${second.id}`, { token: fr.admin.token, body: { role: 'admin' } })
+  const flow = (await fr.request('POST', '/api/v1/flows', { token: user.token, body: { definition: simpleDefinition() } })).json()
+  await fr.request('PUT', `/api/v1/flows/${flow.id}`, { token: second.token, body: { tags: ['by-admin'] } })
+  t.equal((await fr.request('DELETE', `/api/v1/accounts/${second.id}`, { token: fr.admin.token })).statusCode, 200)
+  const versions = (await fr.request('GET', `/api/v1/flows/${flow.id}/versions`, { token: user.token })).json()
+  t.same(versions.versions.map((v: { revision: number; author_id: string | null }) => [v.revision, v.author_id]), [
+    [2, null],
+    [1, user.id]
+  ])
+})
+
+t.test('accounts routes are in the OpenAPI document', async (t) => {
+  const fr = await buildFlowRunner(t, { backend: 'pglite' })
+  const doc = (await fr.request('GET', '/docs/json')).json()
+  for (const p of ['/api/v1/accounts', '/api/v1/accounts/{id}', '/api/v1/auth/login', '/api/v1/flows', '/api/v1/flows/{id}', '/api/v1/flows/{id}/versions/{version}', '/api/v1/accounts/{account_id}/secrets/{key}']) {
+    t.ok(doc.paths[p], p)
+  }
+  t.ok(doc.paths['/api/v1/accounts'].post.responses['201'])
+  t.ok(doc.paths['/api/v1/flows'].post.responses['422'])
+})
