@@ -45,12 +45,19 @@ export interface CallResult {
   envelope: Envelope
 }
 
-export type SignInState = 'valid' | 'refreshed' | 'signed-in' | 'gateway-ready' | 'gateway-signed-in'
+export type SignInState = 'valid' | 'refreshed' | 'signed-in' | 'gateway-ready' | 'gateway-signed-in' | 'gateway-session'
 
 export interface SignInResult {
   expiresAt: string | undefined
-  /** Where the tokens now live: the token file, or the gateway. */
+  /**
+   * Where the tokens now live: the token file (direct), the gateway's service identity (GATEWAY_AUTH=none), or
+   * a gateway session whose cookie the CLI keeps (GATEWAY_AUTH=session).
+   */
+  kind: 'token-file' | 'gateway-service' | 'gateway-session'
+  /** The token file, or the gateway URL. */
   storedIn: string
+  /** The file holding the gateway session cookie, for a gateway session. */
+  sessionFile?: string
 }
 
 /** Straight to Evercycle with the gateway's core, or through a running gateway's HTTP API. */

@@ -5,6 +5,7 @@ import type { Backend } from './backend.js'
 import { exitCodeOf } from './cli-error.js'
 import { DirectBackend } from './direct-backend.js'
 import { GatewayBackend } from './gateway-backend.js'
+import { GatewaySessionFile } from './gateway-session.js'
 import { DEFAULT_HISTORY_MAX_BYTES, HistoryFile } from './history.js'
 import { cliLogger } from './logger.js'
 import { printError } from './output.js'
@@ -50,7 +51,11 @@ export class CliContext {
     this.opened ??=
       this.gatewayUrl === undefined
         ? new DirectBackend(this.config, cliLogger(this.globals.verbose === true))
-        : new GatewayBackend(this.config, { url: this.gatewayUrl, apiKey: this.apiKey })
+        : new GatewayBackend(this.config, {
+            url: this.gatewayUrl,
+            apiKey: this.apiKey,
+            sessions: new GatewaySessionFile(path.join(path.dirname(this.config.evercycle.tokenFile), 'evercycle-gateway-sessions'))
+          })
     return this.opened
   }
 

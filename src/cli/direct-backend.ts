@@ -48,7 +48,7 @@ export class DirectBackend implements Backend {
 
   async signIn(credentials: Credentials): Promise<SignInResult> {
     const tokens = await (await this.tokens()).signIn(SERVICE_IDENTITY, credentials)
-    return { expiresAt: new Date(tokens.expiresAt).toISOString(), storedIn: this.config.evercycle.tokenFile }
+    return { expiresAt: new Date(tokens.expiresAt).toISOString(), kind: 'token-file', storedIn: this.config.evercycle.tokenFile }
   }
 
   async ensureSignedIn(): Promise<SignInState> {

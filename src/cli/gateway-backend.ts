@@ -6,17 +6,22 @@ import type { Credentials } from '../evercycle/token-manager.js'
 import type { Backend, CallRequest, CallResult, OperationInfo, SignInResult, SignInState } from './backend.js'
 import { CliError, usageError } from './cli-error.js'
 import { infoFromListing, type ListedOperation } from './operation-info.js'
+import { GatewaySessionFile, sessionCookieChange } from './gateway-session.js'
 import { envelopeFrom, readText } from './read-body.js'
 
 export interface GatewayTarget {
   url: string
   apiKey: string | undefined
+  /** Where a gateway session's cookie is kept between commands. */
+  sessions: GatewaySessionFile
 }
 
 /**
  * Through a running gateway: `POST /api/auth`, `GET /api/list`, `ANY /api/<operation>` (query for GET, JSON
- * body otherwise), with the API key as `x-api-key`. The gateway keeps the Evercycle tokens; the CLI never
- * sees them. Same undici client as the direct mode, pointed at the gateway.
+ * body otherwise). The gateway keeps the Evercycle tokens; the CLI never sees them. Who the calls run as is
+ * the gateway's business: with an API key (`x-api-key`) its service identity; without one, the session
+ * `evercycle auth` started (GATEWAY_AUTH=session), whose cookie the CLI keeps and sends back. Same undici
+ * client as the direct mode, pointed at the gateway.
  */
 export class GatewayBackend implements Backend {
   readonly mode = 'gateway'
@@ -43,11 +48,18 @@ export class GatewayBackend implements Backend {
 
   async signIn(credentials: Credentials): Promise<SignInResult> {
     const res = await this.send({ method: 'POST', path: '/api/auth', body: JSON.stringify(credentials) })
+    const session = sessionCookieChange(res.headers['set-cookie'])?.kind === 'set'
     const reply = await this.json<{ expires_at?: unknown }>(res)
-    return { expiresAt: typeof reply.expires_at === 'string' ? reply.expires_at : undefined, storedIn: `the gateway at ${this.target}` }
+    return {
+      expiresAt: typeof reply.expires_at === 'string' ? reply.expires_at : undefined,
+      kind: session ? 'gateway-session' : 'gateway-service',
+      storedIn: this.target,
+      ...(session ? { sessionFile: this.gateway.sessions.file } : {})
+    }
   }
 
   async ensureSignedIn(): Promise<SignInState> {
+    if (this.gateway.apiKey === undefined && (await this.gateway.sessions.get(this.target)) !== undefined) return 'gateway-session'
     const res = await this.send({ method: 'GET', path: '/api/ready' })
     const text = await readText(res)
     // a gateway without the readiness route is left to sign itself in on the first call
@@ -58,8 +70,8 @@ export class GatewayBackend implements Backend {
       const reason = messageOf(text) ?? `answered ${res.statusCode}`
       throw new CliError('unauthorized', `The gateway is not signed in to Evercycle (${reason}): run \`evercycle auth --gateway ${this.target}\``, null, 401)
     }
-    await this.signIn(credentials)
-    return 'gateway-signed-in'
+    const started = await this.signIn(credentials)
+    return started.kind === 'gateway-session' && this.gateway.apiKey === undefined ? 'gateway-session' : 'gateway-signed-in'
   }
 
   operations(): Promise<OperationInfo[]> {
@@ -106,7 +118,12 @@ export class GatewayBackend implements Backend {
   /** One request to the gateway; with `okOnly` a non-2xx answer becomes the gateway's own error. */
   private async send(req: UpstreamRequest, okOnly = false): Promise<UpstreamResponse> {
     const headers: Record<string, string> = { ...req.headers }
-    if (this.gateway.apiKey !== undefined) headers['x-api-key'] = this.gateway.apiKey
+    if (this.gateway.apiKey !== undefined) {
+      headers['x-api-key'] = this.gateway.apiKey
+    } else {
+      const cookie = await this.gateway.sessions.get(this.target)
+      if (cookie !== undefined) headers.cookie = cookie
+    }
     let res: UpstreamResponse
     try {
       res = await this.client.request({ ...req, headers })
@@ -118,6 +135,10 @@ export class GatewayBackend implements Backend {
       if (isDomainError(err)) throw new CliError(err.code, `The gateway at ${this.target} is unreachable`, err.details ?? null, 502)
       throw err
     }
+    // the gateway sets the cookie on sign-in and clears it when the session ends
+    const change = sessionCookieChange(res.headers['set-cookie'])
+    if (change?.kind === 'set') await this.gateway.sessions.set(this.target, change.cookie, change.expiresAt)
+    else if (change?.kind === 'cleared') await this.gateway.sessions.delete(this.target)
     if (okOnly && (res.statusCode < 200 || res.statusCode >= 300)) throw await gatewayError(res)
     return res
   }

@@ -12,7 +12,7 @@ t.test('auth signs in and writes auth.properties (0600) without printing a token
   const ws = await workspace(t, sim)
   const res = await runCli(ws, ['auth', '--username', DEMO_USERNAME, '--password-stdin'], `${DEMO_PASSWORD}\n`)
   t.equal(res.code, 0, res.stderr)
-  t.match(res.stdout, `Signed in to ${sim.url} as ${DEMO_USERNAME}. Tokens saved to ${ws.tokenFile}`)
+  t.match(res.stdout, `Signed in to Evercycle as ${DEMO_USERNAME} (${sim.url}). Tokens saved to ${ws.tokenFile} (mode 0600, valid until `)
   t.equal(sim.counts.signIns, 1)
   t.same(sim.callsTo('POST', '/v1/auth/signin')[0]?.body, { username: DEMO_USERNAME, password: DEMO_PASSWORD })
 

@@ -9,7 +9,10 @@ export function authCommand(): Command {
     .description(
       'Sign in to Evercycle. Direct mode writes the tokens to auth.properties (TOKEN_FILE; atomic, mode 0600), ' +
         'where every later command reads them at call time and renews them when they expire. With --gateway, ' +
-        'the gateway signs in (POST /api/auth) and keeps the tokens itself. Tokens are never printed.'
+        'the gateway signs in (POST /api/auth) and keeps the tokens itself: for its service identity ' +
+        '(GATEWAY_AUTH=none), or in a session of your own (GATEWAY_AUTH=session) whose cookie the CLI keeps in ' +
+        'evercycle-gateway-sessions beside the token file (0600) and sends on later calls made without --api-key. ' +
+        'Tokens are never printed.'
     )
     .option('-u, --username <username>', 'Evercycle username (default: EVERCYCLE_USERNAME, else prompted)')
     .option('--password-stdin', 'read the password from the first line of stdin instead of prompting (hidden)')
@@ -30,10 +33,17 @@ Examples:
         ctx.rememberSecret(credentials.password)
         const result = await ctx.backend.signIn(credentials)
         const until = result.expiresAt === undefined ? '' : `, valid until ${result.expiresAt}`
-        if (ctx.backend.mode === 'direct') {
-          write(process.stdout, `Signed in to ${ctx.backend.target} as ${credentials.username}. Tokens saved to ${result.storedIn} (mode 0600${until}).`)
+        const who = `Signed in to Evercycle as ${credentials.username}`
+        if (result.kind === 'token-file') {
+          write(process.stdout, `${who} (${ctx.backend.target}). Tokens saved to ${result.storedIn} (mode 0600${until}).`)
+        } else if (result.kind === 'gateway-session') {
+          write(
+            process.stdout,
+            `${who} through the gateway at ${result.storedIn}: it started a session and keeps the tokens${until}. ` +
+              `The session cookie is kept in ${result.sessionFile ?? '?'} (mode 0600) and used by later commands without --api-key.`
+          )
         } else {
-          write(process.stdout, `Signed in as ${credentials.username} through ${result.storedIn}; the gateway keeps the tokens${until}.`)
+          write(process.stdout, `${who} through the gateway at ${result.storedIn}; the gateway keeps the tokens for its service identity${until}.`)
         }
         return 0
       })

@@ -26,7 +26,8 @@ const SIGN_IN_STATES = {
   refreshed: 'tokens refreshed',
   'signed-in': 'signed in with the configured credentials',
   'gateway-ready': 'the gateway is signed in',
-  'gateway-signed-in': 'the gateway signed in with the configured credentials'
+  'gateway-signed-in': 'the gateway signed in with the configured credentials',
+  'gateway-session': 'using the gateway session'
 } as const
 
 export function runOperationsCommand(): Command {
