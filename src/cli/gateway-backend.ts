@@ -6,7 +6,7 @@ import type { Credentials } from '../evercycle/token-manager.js'
 import type { Backend, CallRequest, CallResult, OperationInfo, SignInResult, SignInState } from './backend.js'
 import { CliError, usageError } from './cli-error.js'
 import { infoFromListing, type ListedOperation } from './operation-info.js'
-import { GatewaySessionFile, sessionCookieChange } from './gateway-session.js'
+import { sessionCookieChange, type GatewaySessionFile } from './gateway-session.js'
 import { envelopeFrom, readText } from './read-body.js'
 
 export interface GatewayTarget {
