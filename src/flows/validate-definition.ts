@@ -171,6 +171,12 @@ export function validateDefinition(source: string, ctx: ValidationContext): Vali
   } catch (err) {
     return { ok: false, issues: [{ field: 'definition', reason: `YAML could not be read: ${(err as Error).message}` }] }
   }
+  try {
+    // an alias inside its own anchor (`a: &x [*x]`) makes a cycle, which nothing downstream could walk or store
+    JSON.stringify(value)
+  } catch {
+    return { ok: false, issues: [{ field: 'definition', reason: 'YAML aliases must not refer to themselves' }] }
+  }
   const where = new Locator(doc, lines)
   const located = (issues: { path: Path; reason: string }[]): DefinitionIssue[] =>
     issues.map((i) => ({ field: i.path.length === 0 ? 'definition' : fieldName(i.path), reason: i.reason, ...where.at(i.path) }))

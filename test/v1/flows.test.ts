@@ -1,4 +1,3 @@
-import t from 'tap'
 import { buildFlowRunner, eachBackend, simpleDefinition } from '../helpers/flowrunner.js'
 
 const FLOW_KEYS = ['created_at', 'description', 'id', 'name', 'tags', 'updated_at', 'version']

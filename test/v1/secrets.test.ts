@@ -1,4 +1,3 @@
-import t from 'tap'
 import { SecretVault } from '../../src/secrets/vault.js'
 import { parseMasterKey } from '../../src/secrets/master-key.js'
 import { buildFlowRunner, eachBackend, SECRETS_KEY } from '../helpers/flowrunner.js'

@@ -1,0 +1,74 @@
+import t from 'tap'
+import { DatabaseError, isUniqueViolation } from '../../src/store/driver.js'
+import { eachBackend, openTestDriver } from '../helpers/flowrunner.js'
+
+eachBackend('the driver: parameters, types, multi-statement exec, row counts', async (t, backend) => {
+  const db = await openTestDriver(t, backend)
+  t.equal(db.kind, backend)
+  await db.exec(`CREATE TABLE items (id text PRIMARY KEY, n integer, data jsonb, raw bytea, at timestamptz DEFAULT now());
+                 CREATE UNIQUE INDEX items_lower ON items (lower(id));`)
+  const inserted = await db.query<{ id: string }>(
+    'INSERT INTO items (id, n, data, raw) VALUES ($1, $2, $3::jsonb, $4), ($5, $6, $7::jsonb, $8) RETURNING id',
+    ['a', 1, JSON.stringify({ tags: ['x'] }), Buffer.from([0, 1, 255]), 'b', 2, '[]', new Uint8Array([9])]
+  )
+  t.equal(inserted.rowCount, 2)
+  const { rows } = await db.query<{ id: string; n: number; data: unknown; raw: Uint8Array; at: Date; total: number }>(
+    'SELECT *, (SELECT count(*)::int FROM items) AS total FROM items WHERE id = $1',
+    ['a']
+  )
+  const row = rows[0]
+  t.equal(row?.n, 1)
+  t.same(row?.data, { tags: ['x'] }, 'jsonb comes back parsed')
+  t.same([...(row?.raw ?? [])], [0, 1, 255], 'bytea comes back as bytes')
+  t.ok(row?.at instanceof Date, 'timestamptz comes back as a Date')
+  t.equal(row?.total, 2, 'count(*)::int is a number on both drivers')
+  t.equal((await db.query('UPDATE items SET n = n + 1')).rowCount, 2)
+  t.equal((await db.query('SELECT id FROM items')).rowCount, 2)
+  t.equal((await db.query('DELETE FROM items WHERE id = $1', ['zzz'])).rowCount, 0)
+})
+
+eachBackend('errors are DatabaseError with code and constraint, never the parameters', async (t, backend) => {
+  const db = await openTestDriver(t, backend)
+  await db.exec('CREATE TABLE people (email text NOT NULL); CREATE UNIQUE INDEX people_email_key ON people (lower(email));')
+  await db.query('INSERT INTO people (email) VALUES ($1)', ['a@example.com'])
+  const err = await db.query('INSERT INTO people (email) VALUES ($1)', ['A@example.com']).catch((e: unknown) => e)
+  t.ok(err instanceof DatabaseError)
+  t.ok(isUniqueViolation(err, 'people_email_key'))
+  t.notOk(isUniqueViolation(err, 'other_constraint'))
+  t.same(Object.keys(err as object).sort(), ['code', 'constraint', 'name'].sort(), 'no query text or parameters ride along')
+  const syntax = await db.query('SELEKT 1').catch((e: unknown) => e)
+  t.equal((syntax as DatabaseError).code, '42601')
+})
+
+eachBackend('transactions commit on success and roll back on error', async (t, backend) => {
+  const db = await openTestDriver(t, backend)
+  await db.exec('CREATE TABLE counter (n integer NOT NULL)')
+  const result = await db.transaction(async (tx) => {
+    await tx.query('INSERT INTO counter (n) VALUES (1)')
+    return (await tx.query<{ n: number }>('SELECT n FROM counter')).rows
+  })
+  t.same(result, [{ n: 1 }])
+  await t.rejects(
+    db.transaction(async (tx) => {
+      await tx.query('INSERT INTO counter (n) VALUES (2)')
+      throw new Error('changed my mind')
+    }),
+    /changed my mind/
+  )
+  await t.rejects(
+    db.transaction(async (tx) => {
+      await tx.query('INSERT INTO counter (n) VALUES (3)')
+      await tx.query('INSERT INTO counter (n) VALUES (NULL)')
+    }),
+    DatabaseError
+  )
+  t.same((await db.query('SELECT n FROM counter ORDER BY n')).rows, [{ n: 1 }], 'only the committed row remains')
+  t.equal((await db.query<{ ok: number }>('SELECT 1 AS ok')).rows[0]?.ok, 1, 'the driver is usable after a failed transaction')
+})
+
+t.test('close is idempotent', async (t) => {
+  const db = await openTestDriver(t, 'pglite')
+  await db.close()
+  await db.close()
+  t.pass()
+})
