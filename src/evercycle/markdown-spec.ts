@@ -169,15 +169,27 @@ function headingText(line: string): string {
   return HEADING.exec(line)?.[2] ?? line.trim()
 }
 
-/** Drops inline markup that does not change meaning: emphasis, code spans, blockquote and list markers. */
+/**
+ * Drops inline markup that does not change meaning: emphasis, code-span backticks, blockquote and list markers.
+ * Code spans are literal (`` `__proto__` `` keeps its underscores); emphasis is removed outside them only.
+ */
 function stripMarkup(text: string): string {
-  return text
+  const plain = text
     .trim()
     .replace(/^>\s*/, '')
     .replace(/^(?:[-*+]|\d+\.)\s+/, '')
-    .replace(/\*\*|__/g, '')
-    .replace(/`/g, '')
-    .replace(/^\*(.*)\*$/, '$1')
+  return plain
+    .split(/(`[^`]*`)/)
+    .map((part) =>
+      part.startsWith('`') && part.endsWith('`') && part.length >= 2
+        ? part.slice(1, -1)
+        : part
+            .replace(/\*\*(.+?)\*\*/g, '$1')
+            .replace(/(^|[^\w])__(.+?)__(?=[^\w]|$)/g, '$1$2')
+            .replace(/(^|[^\w*])\*([^*\s][^*]*)\*(?=[^\w*]|$)/g, '$1$2')
+            .replace(/\*\*|`/g, '')
+    )
+    .join('')
     .trim()
 }
 
@@ -278,14 +290,18 @@ function sectionOf(title: string): Section {
   return undefined
 }
 
-/** A heading, a bold-only line or a `Label:` line names the section the tables below it belong to. */
-function sectionTitle(line: string): string | undefined {
+/**
+ * A heading, a bold-only line or a `Label:` line names the section the tables below it belong to. A heading
+ * always starts a new section; a bold or label line only when it names one (a "Note:" inside a Headers
+ * section leaves the section as it was).
+ */
+function sectionTitle(line: string): { title: string; heading: boolean } | undefined {
   const heading = HEADING.exec(line)
-  if (heading !== null) return heading[2] ?? ''
+  if (heading !== null) return { title: heading[2] ?? '', heading: true }
   const trimmed = line.trim()
   const bold = /^(\*\*|__)(.+?)\1:?$/.exec(trimmed)
-  if (bold !== null) return bold[2]
-  if (/^[A-Za-z][A-Za-z ()/-]{0,60}:$/.test(trimmed)) return trimmed.slice(0, -1)
+  if (bold !== null) return { title: bold[2] ?? '', heading: false }
+  if (/^[A-Za-z][A-Za-z ()/-]{0,60}:$/.test(trimmed)) return { title: trimmed.slice(0, -1), heading: false }
   return undefined
 }
 
@@ -301,7 +317,8 @@ function collectTables(lines: Line[]): Table[] {
     if (line.fenced) continue
     const title = sectionTitle(line.text)
     if (title !== undefined) {
-      section = sectionOf(stripMarkup(title))
+      const named = sectionOf(stripMarkup(title.title))
+      if (title.heading || named !== undefined) section = named
       continue
     }
     const next = lines[i + 1]
