@@ -13,7 +13,7 @@ t.test('through a gateway: auth, list and every operation, with the API key on e
 
   const early = await runCli(ws, [...via, 'call', 'get-all'])
   t.equal(early.code, 1)
-  t.match(parseJson<ErrorReply>(early.stderr), { status: 'error', error: { code: 'unauthorized', message: /POST \/api\/auth/ } })
+  t.match(parseJson<ErrorReply>(early.stderr), { status: 'error', error: { code: 'unauthorized' } })
 
   const auth = await runCli(ws, [...via, 'auth', '-u', DEMO_USERNAME, '--password-stdin'], `${DEMO_PASSWORD}\n`)
   t.equal(auth.code, 0, auth.stderr)
