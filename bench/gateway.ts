@@ -17,6 +17,7 @@ import { gatewayAuthMode, gatewayClientHeaders, startGateway, startMinimalProxy,
  *   BENCH_BULK (110000)        assets in the large-body check (~480 bytes each, so ~50 MB)
  *   BENCH_ONLY (fast,slow,large)  which parts to run
  *   BENCH_GATEWAY_AUTH (none)  GATEWAY_AUTH for the gateway; the bench always configures and sends an API key
+ *   BENCH_GATEWAY_SERVER       another build's dist/src/server.js to measure instead of this tree's
  */
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name]
@@ -143,6 +144,7 @@ async function main(): Promise<number> {
   const started = Date.now()
   const load = loadavg().map((l) => l.toFixed(2)).join(' ')
   log(`Evercycle gateway bench: node ${process.version}, ${cpus().length} CPUs, load average ${load}`)
+  if (process.env.BENCH_GATEWAY_SERVER !== undefined) log(`gateway build: ${process.env.BENCH_GATEWAY_SERVER}`)
   log(
     `${settings.seconds} s per target after ${settings.warmupSeconds} s warm-up, ${settings.rounds} round(s); ` +
       `gateway GATEWAY_AUTH=${gatewayAuthMode}, LOG_LEVEL=warn; autocannon, simulator, proxy and gateway share the machine`

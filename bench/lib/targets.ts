@@ -19,7 +19,8 @@ export const gatewayClientHeaders: Record<string, string> = { 'x-api-key': BENCH
 
 // compiled layout: dist/bench/lib/targets.js beside dist/src/
 const here = path.dirname(fileURLToPath(import.meta.url))
-const SERVER_JS = path.resolve(here, '..', '..', 'src', 'server.js')
+// BENCH_GATEWAY_SERVER measures another build (a candidate fix built elsewhere) against the same yardsticks
+const SERVER_JS = path.resolve(process.env.BENCH_GATEWAY_SERVER ?? path.join(here, '..', '..', 'src', 'server.js'))
 const SIMULATOR_JS = path.resolve(here, '..', '..', 'src', 'simulator', 'main.js')
 const PROXY_JS = path.resolve(here, 'minimal-proxy.js')
 
