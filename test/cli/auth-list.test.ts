@@ -112,8 +112,9 @@ t.test('--help is complete for the program and every command', async (t) => {
     interactive: ['Sign in', 'Examples:'],
     history: ['--bodies', '--limit <n>', '--clear', 'EVERCYCLE_HISTORY_MAX_BYTES', 'Examples:']
   }
-  for (const [name, texts] of Object.entries(expected)) {
-    const res = await runCli(ws, [name, '--help'])
+  const helps = await Promise.all(Object.keys(expected).map((name) => runCli(ws, [name, '--help'])))
+  for (const [i, [name, texts]] of Object.entries(expected).entries()) {
+    const res = helps[i] as Awaited<ReturnType<typeof runCli>>
     t.equal(res.code, 0, `${name} --help`)
     t.match(res.stdout, `Usage: evercycle ${name}`)
     t.match(res.stdout, '--gateway <url>', `${name} --help shows the global options`)
