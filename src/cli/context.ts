@@ -37,8 +37,7 @@ export class CliContext {
     this.config = load(env)
     this.gatewayUrl = globals.gateway ?? nonEmpty(env.EVERCYCLE_GATEWAY_URL)
     this.apiKey = globals.apiKey ?? nonEmpty(env.EVERCYCLE_GATEWAY_API_KEY)
-    if (this.apiKey !== undefined) this.secrets.push(this.apiKey)
-    for (const secret of [this.config.evercycle.password]) if (secret !== undefined) this.secrets.push(secret)
+    for (const secret of [this.apiKey, this.config.evercycle.password]) if (secret !== undefined) this.secrets.push(secret)
     const historyFile = nonEmpty(env.EVERCYCLE_HISTORY_FILE) ?? path.join(path.dirname(this.config.evercycle.tokenFile), 'evercycle-history.jsonl')
     const maxBytes = Number(env.EVERCYCLE_HISTORY_MAX_BYTES ?? DEFAULT_HISTORY_MAX_BYTES)
     this.history =
