@@ -15,6 +15,10 @@ import evercycleClient from '../plugins/evercycle-client.js'
 import operationCaller from '../plugins/operation-caller.js'
 import requestId from '../plugins/request-id.js'
 import swagger from '../plugins/swagger.js'
+import flowEngine from '../plugins/flow-engine.js'
+import websocket from '../plugins/websocket.js'
+import v1Executions from '../routes/v1/executions.js'
+import wsExecutions from '../routes/ws/executions.js'
 import tokenStore from '../plugins/token-store.js'
 import apiAuth from '../routes/api/auth.js'
 import apiList from '../routes/api/list.js'
@@ -70,6 +74,8 @@ export function serverOptions(config: Config): FastifyServerOptions<RawServerDef
     genReqId: requestIdFor,
     clientErrorHandler,
     bodyLimit: config.bodyLimit,
+    // the embedded database's first start (initdb) can take a while on a busy machine
+    pluginTimeout: 120_000,
     trustProxy: config.trustProxy,
     // slow-loris and stuck clients don't hold sockets forever
     requestTimeout: config.evercycle.timeoutMs + 30_000,
@@ -118,4 +124,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await instance.register(v1Accounts)
   await instance.register(v1Secrets)
   await instance.register(v1Flows)
+  await instance.register(websocket)
+  await instance.register(flowEngine)
+  await instance.register(v1Executions)
+  await instance.register(wsExecutions)
 }

@@ -57,7 +57,11 @@ export const EnvSchema = Type.Object({
   FLOWRUNNER_STEP_LIMIT: Type.Integer({ default: 1000, minimum: 1, maximum: 1000000 }),
   FLOWRUNNER_RETENTION_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 3650 }),
   FLOWRUNNER_MAX_RESPONSE_BYTES: Type.Integer({ default: 10485760, minimum: 1024, maximum: 1073741824 }),
-  FLOWRUNNER_ALLOW_HOSTS: Type.Optional(Type.String())
+  FLOWRUNNER_ALLOW_HOSTS: Type.Optional(Type.String()),
+  FLOWRUNNER_NODE_TIMEOUT: Type.Integer({ default: 15000, minimum: 100, maximum: 3600000 }),
+  FLOWRUNNER_POLL_MS: Type.Integer({ default: 1000, minimum: 50, maximum: 60000 }),
+  FLOWRUNNER_QUEUE_SCHEMA: Type.String({ default: 'pgboss', pattern: '^[a-z_][a-z0-9_]{0,62}$' }),
+  FLOWRUNNER_WORKER: Type.Boolean({ default: true })
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -109,6 +113,11 @@ export interface Config {
     retentionDays: number
     maxResponseBytes: number
     allowHosts: string[]
+    nodeTimeoutMs: number
+    pollIntervalMs: number
+    queueSchema: string
+    /** Whether this process works executions (an API-only replica sets false). */
+    worker: boolean
   }
 }
 
@@ -203,7 +212,11 @@ export function load(env: NodeJS.ProcessEnv = process.env): Config {
       stepLimit: e.FLOWRUNNER_STEP_LIMIT,
       retentionDays: e.FLOWRUNNER_RETENTION_DAYS,
       maxResponseBytes: e.FLOWRUNNER_MAX_RESPONSE_BYTES,
-      allowHosts: list(e.FLOWRUNNER_ALLOW_HOSTS)
+      allowHosts: list(e.FLOWRUNNER_ALLOW_HOSTS),
+      nodeTimeoutMs: e.FLOWRUNNER_NODE_TIMEOUT,
+      pollIntervalMs: e.FLOWRUNNER_POLL_MS,
+      queueSchema: e.FLOWRUNNER_QUEUE_SCHEMA,
+      worker: e.FLOWRUNNER_WORKER
     }
   }
 }

@@ -43,7 +43,7 @@ interface StoredSession extends SessionRecord {
 }
 
 /**
- * The service identity lives in the old tool's `auth.properties`; sessions in `sessions.json` beside it. Both
+ * The service identity lives in the old tool's `auth.properties`; sessions in `auth.properties.sessions`. Both
  * files are 0600 and rewritten atomically, loaded once at boot (so a restart keeps everyone signed in) and
  * served from memory. Writes are serialized per file so each ends up holding the latest state.
  */
@@ -54,7 +54,8 @@ export class FileTokenStore implements TokenStore {
   private readonly sessionFile: string
 
   private constructor(private readonly file: string) {
-    this.sessionFile = path.join(path.dirname(file), 'sessions.json')
+    // beside the token file, named after it (never `*.json`: the config dir's JSON files are operations)
+    this.sessionFile = `${file}.sessions`
   }
 
   static async open(file: string): Promise<FileTokenStore> {

@@ -82,6 +82,8 @@ export async function testSchema(t: Teardown): Promise<{ url: string; schema: st
     await c.connect()
     try {
       await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+      // the job queue's schema (pg-boss), named after the test's
+      await c.query(`DROP SCHEMA IF EXISTS ${schema}_q CASCADE`)
     } finally {
       await c.end()
     }
@@ -109,8 +111,8 @@ export async function openTestDriver(t: Teardown, backend: Backend): Promise<Dri
 /** The env that puts FlowRunner on a backend: a Postgres schema of its own, or PGlite under the temp dir. */
 export async function backendEnv(t: Teardown, backend: Backend): Promise<Record<string, string>> {
   if (backend === 'pglite') return {}
-  const { url } = await testSchema(t)
-  return { DATABASE_URL: url, DATABASE_POOL_SIZE: '4' }
+  const { url, schema } = await testSchema(t)
+  return { DATABASE_URL: url, DATABASE_POOL_SIZE: '4', FLOWRUNNER_QUEUE_SCHEMA: `${schema}_q` }
 }
 
 export interface RequestOptions {

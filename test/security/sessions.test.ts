@@ -111,7 +111,7 @@ t.test('sessions survive a restart, are stored 0600 without the cookie secret, a
   const first = await buildGateway(t, { sim, dir, env: SESSION })
   const alice = await login(first.app, 'alice@example.com', 'alice-pw-1')
   await first.app.close()
-  const sessionFile = path.join(dir, 'sessions.json')
+  const sessionFile = path.join(dir, 'auth.properties.sessions')
   t.equal((await stat(sessionFile)).mode & 0o777, 0o600)
   t.equal((await stat(path.join(dir, 'session.secret'))).mode & 0o777, 0o600)
   const raw = await readFile(sessionFile, 'utf8')

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { checkJsonata } from './checks.js'
 import { defineNodeType, type ParamIssue } from './node-type.js'
+import { evaluate } from '../engine/evaluate.js'
 
 export const ConditionParamsSchema = Type.Object(
   {
@@ -23,5 +24,10 @@ export const condition = defineNodeType({
     const issues: ParamIssue[] = checkJsonata(params.expression, ['expression'])
     if (Object.keys(ctx.next).length === 0) issues.push({ path: [], reason: 'a condition needs `next` entries to choose from' })
     return issues
+  },
+  run: async (p, ctx) => {
+    const value = await evaluate(String(p.expression), ctx.scope)
+    const action = typeof value === 'string' ? value : typeof value === 'boolean' ? String(value) : value === undefined || value === null ? 'false' : JSON.stringify(value)
+    return { result: value ?? null, action }
   }
 })

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import { checkDuration } from './checks.js'
 import { defineNodeType } from './node-type.js'
+import { parseDuration } from '../duration.js'
+import { NodeFailure } from '../engine/node-runtime.js'
 
 export const DelayParamsSchema = Type.Object(
   {
@@ -16,5 +18,13 @@ export const delay = defineNodeType({
   type: 'delay',
   description: 'Waits for a duration',
   params: DelayParamsSchema,
-  check: (params) => checkDuration(params.duration, ['duration'])
+  check: (params) => checkDuration(params.duration, ['duration']),
+  run: async (p, ctx) => {
+    const raw = p.duration
+    const ms = typeof raw === 'number' || typeof raw === 'string' ? parseDuration(raw) : undefined
+    if (ms === undefined) throw new NodeFailure(`Invalid delay duration ${JSON.stringify(raw)}`, false)
+    // never past the execution deadline: the deadline check then ends the execution cleanly
+    const delayed = Math.max(0, Math.min(ms, ctx.remainingMs))
+    return { result: { delayed_ms: delayed }, deferMs: delayed }
+  }
 })

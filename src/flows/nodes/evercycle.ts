@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { defineNodeType } from './node-type.js'
+import { asRecord, asString } from '../engine/http-node.js'
+import { isRetryableStatus, NodeFailure } from '../engine/node-runtime.js'
 
 export const EvercycleParamsSchema = Type.Object(
   {
@@ -18,5 +20,17 @@ export const evercycle = defineNodeType({
   description: 'Calls an Evercycle operation',
   params: EvercycleParamsSchema,
   check: (params, ctx) =>
-    ctx.hasOperation(params.operation) ? [] : [{ path: ['operation'], reason: `unknown Evercycle operation "${params.operation}"` }]
+    ctx.hasOperation(params.operation) ? [] : [{ path: ['operation'], reason: `unknown Evercycle operation "${params.operation}"` }],
+  run: async (p, ctx) => {
+    const operation = asString(p.operation, 'operation')
+    const body = asRecord(p.body, 'body')
+    const query = asRecord(p.query, 'query')
+    const params = asRecord(p.params, 'params')
+    const res = await ctx.evercycle(operation, { query, body, params }, ctx.signal)
+    const logData = { status_code: res.status_code, operation }
+    if (res.status_code >= 400) {
+      throw new NodeFailure(`Evercycle operation ${operation} failed with status ${res.status_code}`, isRetryableStatus(res.status_code), logData)
+    }
+    return { result: res, logData }
+  }
 })

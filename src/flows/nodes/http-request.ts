@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { checkDuration, checkUrl } from './checks.js'
 import { defineNodeType } from './node-type.js'
+import { asRecord, asString, asStringRecord, runHttpNode } from '../engine/http-node.js'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
 
@@ -20,5 +21,16 @@ export const httpRequest = defineNodeType({
   type: 'http.request',
   description: 'Calls an HTTP API',
   params: HttpRequestParamsSchema,
-  check: (params) => [...checkUrl(params.url, ['url']), ...checkDuration(params.timeout, ['timeout'])]
+  check: (params) => [...checkUrl(params.url, ['url']), ...checkDuration(params.timeout, ['timeout'])],
+  run: (p, ctx) =>
+    runHttpNode(
+      {
+        url: asString(p.url, 'url'),
+        method: typeof p.method === 'string' ? p.method : 'GET',
+        headers: asStringRecord(p.headers, 'headers'),
+        query: asRecord(p.query, 'query'),
+        body: p.body
+      },
+      ctx
+    )
 })

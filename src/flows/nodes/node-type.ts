@@ -1,4 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox'
+import type { NodeOutcome, RunContext } from '../engine/node-runtime.js'
 
 /** What a node type may consult while checking its params when a flow is saved. */
 export interface CheckContext {
@@ -30,6 +31,11 @@ export interface NodeType<S extends TSchema = TSchema> {
   readonly rawExpressions?: readonly string[]
   /** Runs only on params that already match the schema. */
   check?(params: Static<S>, ctx: CheckContext): ParamIssue[]
+  /**
+   * Executes the node. `params` are the saved params with every `${...}` resolved (so their types may differ
+   * from the schema's: a template may yield a number); throw NodeFailure to fail the node.
+   */
+  run(params: Record<string, unknown>, ctx: RunContext): Promise<NodeOutcome>
 }
 
 export function defineNodeType<S extends TSchema>(node: NodeType<S>): NodeType<S> {

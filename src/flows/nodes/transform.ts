@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { checkJsonata } from './checks.js'
 import { defineNodeType } from './node-type.js'
+import { evaluate } from '../engine/evaluate.js'
 
 export const TransformParamsSchema = Type.Object(
   { expression: Type.String({ minLength: 1, maxLength: 65536, description: 'JSONata over { input, nodes, secrets }' }) },
@@ -13,5 +14,6 @@ export const transform = defineNodeType({
   description: 'Computes a value with a JSONata expression',
   params: TransformParamsSchema,
   rawExpressions: ['expression'],
-  check: (params) => checkJsonata(params.expression, ['expression'])
+  check: (params) => checkJsonata(params.expression, ['expression']),
+  run: async (p, ctx) => ({ result: (await evaluate(String(p.expression), ctx.scope)) ?? null })
 })

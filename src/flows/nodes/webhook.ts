@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { hasExpression } from '../expressions.js'
 import { checkUrl } from './checks.js'
 import { defineNodeType, type ParamIssue } from './node-type.js'
+import { asString, asStringRecord, runHttpNode } from '../engine/http-node.js'
 
 export const WebhookParamsSchema = Type.Object(
   {
@@ -27,5 +28,16 @@ export const webhook = defineNodeType({
       issues.push({ path: ['secret'], reason: 'must reference a stored secret, e.g. "${secrets.WEBHOOK_SECRET}", not a literal' })
     }
     return issues
-  }
+  },
+  run: (p, ctx) =>
+    runHttpNode(
+      {
+        url: asString(p.url, 'url'),
+        method: typeof p.method === 'string' ? p.method : 'POST',
+        headers: asStringRecord(p.headers, 'headers'),
+        body: p.body,
+        ...(p.secret === undefined ? {} : { signingSecret: asString(p.secret, 'secret') })
+      },
+      ctx
+    )
 })

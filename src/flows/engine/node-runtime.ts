@@ -1,0 +1,47 @@
+import type { Agent } from 'undici'
+import type { Scope } from './evaluate.js'
+
+/** What a running node may use: its abort signal, the flow scope, the guarded HTTP agent, Evercycle. */
+export interface RunContext {
+  /** Aborted on cancel, on the node's timeout, and at the execution deadline. */
+  signal: AbortSignal
+  timeoutMs: number
+  /** Milliseconds left before the execution deadline. */
+  remainingMs: number
+  scope: Scope
+  http: Agent
+  maxResponseBytes: number
+  /** Calls a gateway registry operation; `params` fill its path parameters wherever it takes them from. */
+  evercycle: (
+    operation: string,
+    input: { query?: Record<string, unknown> | undefined; body?: Record<string, unknown> | undefined; params?: Record<string, unknown> | undefined },
+    signal: AbortSignal
+  ) => Promise<{ status_code: number; body: unknown }>
+  log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void
+}
+
+export interface NodeOutcome {
+  result: unknown
+  /** The `next` entry to follow; `default` when absent. */
+  action?: string
+  /** Continue only after this many milliseconds (a delay): the wait holds no worker. */
+  deferMs?: number
+  /** Extra log data for the node-completed line (e.g. status_code, url). */
+  logData?: Record<string, unknown>
+}
+
+/** A node failed. `retryable` failures (network, timeouts, 429, 5xx) are retried per the node's `retry`. */
+export class NodeFailure extends Error {
+  override name = 'NodeFailure'
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly logData?: Record<string, unknown>
+  ) {
+    super(message)
+  }
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status >= 500
+}

@@ -1,0 +1,117 @@
+import PgBoss from 'pg-boss'
+import type { Driver, Queryable } from '../store/driver.js'
+
+/**
+ * The durable queue: pg-boss 10 on either backend. On PostgreSQL it has its own pool; on the embedded PGlite it
+ * talks through the same single connection as everything else via pg-boss's `db.executeSql` adapter (the one
+ * queue implementation for both, as pg-boss issue #563 discusses): parameterised statements go through
+ * `query`, pg-boss's multi-statement scripts (`BEGIN; ...; COMMIT`) through `exec`, and a script that fails
+ * mid-way is rolled back so the shared connection is never left inside an aborted transaction.
+ */
+export interface QueueJob<T> {
+  id: string
+  name: string
+  data: T
+  retryCount: number
+}
+
+export interface SendOptions {
+  /** Not before this time (a `delay` step or a retry back-off). */
+  startAfter?: Date
+  /** How long an active job may run before pg-boss considers its worker dead and retries it. */
+  expireInSeconds?: number
+  retryLimit?: number
+  retryDelaySeconds?: number
+  singletonKey?: string
+  /** Enqueue inside this transaction, so the job exists exactly when the state change that needs it does. */
+  tx?: Queryable
+}
+
+export interface QueueOptions {
+  /** PostgreSQL schema for pg-boss's tables. */
+  schema: string
+  /** Seconds between maintenance passes (which expire the jobs of dead workers). */
+  maintenanceIntervalSeconds: number
+  databaseUrl?: string
+  poolSize?: number
+  onError: (err: Error) => void
+}
+
+function adapter(db: Queryable): PgBoss.Db {
+  return {
+    async executeSql(text: string, values: unknown[] = []) {
+      if (values.length === 0 && /^\s*BEGIN\b/i.test(text)) {
+        try {
+          await db.exec(text)
+        } catch (err) {
+          await db.exec('ROLLBACK').catch(() => undefined)
+          throw err
+        }
+        return { rows: [] }
+      }
+      const res = await db.query(text, values)
+      return { rows: res.rows, rowCount: res.rowCount }
+    }
+  }
+}
+
+export class JobQueue {
+  private constructor(private readonly boss: PgBoss) {}
+
+  static async open(driver: Driver, options: QueueOptions): Promise<JobQueue> {
+    const common = {
+      schema: options.schema,
+      supervise: true,
+      schedule: false,
+      migrate: true,
+      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds,
+      monitorStateIntervalSeconds: 60
+    }
+    const boss =
+      driver.kind === 'postgres' && options.databaseUrl !== undefined
+        ? new PgBoss({ ...common, connectionString: options.databaseUrl, max: options.poolSize ?? 5 })
+        : new PgBoss({ ...common, db: adapter(driver) })
+    boss.on('error', options.onError)
+    await boss.start()
+    return new JobQueue(boss)
+  }
+
+  async createQueue(name: string): Promise<void> {
+    if ((await this.boss.getQueue(name)) === null) await this.boss.createQueue(name, { name, policy: 'standard' })
+  }
+
+  async send<T extends object>(name: string, data: T, options: SendOptions = {}): Promise<string | null> {
+    const { tx, startAfter, ...rest } = options
+    return this.boss.send(name, data, {
+      ...rest,
+      ...(startAfter === undefined ? {} : { startAfter }),
+      ...(tx === undefined ? {} : { db: adapter(tx) })
+    })
+  }
+
+  async fetch<T>(name: string, batchSize: number): Promise<Array<QueueJob<T>>> {
+    const jobs = await this.boss.fetch<T>(name, { batchSize, includeMetadata: true })
+    return jobs.map((j) => ({ id: j.id, name: j.name, data: j.data, retryCount: (j as PgBoss.JobWithMetadata<T>).retryCount }))
+  }
+
+  async complete(name: string, id: string): Promise<void> {
+    await this.boss.complete(name, id)
+  }
+
+  async fail(name: string, id: string, reason: string): Promise<void> {
+    await this.boss.fail(name, id, { message: reason })
+  }
+
+  async cancel(name: string, id: string): Promise<void> {
+    await this.boss.cancel(name, id)
+  }
+
+  /** Jobs waiting (created or retry) and the age of the oldest, for metrics and `queued` status. */
+  async depth(name: string): Promise<number> {
+    return this.boss.getQueueSize(name)
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: false, wait: true, close: true })
+  }
+}

@@ -1,0 +1,257 @@
+import type { Queryable } from './driver.js'
+import type { Owner } from './flows-repository.js'
+
+export type ExecutionStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
+export const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(['completed', 'failed', 'cancelled'])
+
+export interface Execution {
+  id: string
+  flowId: string
+  revision: number
+  accountId: string
+  status: ExecutionStatus
+  input: unknown
+  result: unknown
+  error: string | null
+  nodeId: string | null
+  nextNode: string | null
+  attempt: number
+  nodes: Record<string, unknown>
+  steps: number
+  lastNode: string | null
+  createdAt: Date
+  startedAt: Date | null
+  completedAt: Date | null
+  deadlineAt: Date
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+export const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
+
+export interface LogEntry {
+  timestamp: Date
+  level: LogLevel
+  message: string
+  nodeId: string | null
+  nodeType: string | null
+  data: unknown
+}
+
+export interface NewLog {
+  level: LogLevel
+  message: string
+  nodeId?: string | undefined
+  nodeType?: string | undefined
+  data?: unknown
+}
+
+interface ExecutionRow {
+  id: string
+  flow_id: string
+  revision: number
+  account_id: string
+  status: ExecutionStatus
+  input: unknown
+  result: unknown
+  error: string | null
+  node_id: string | null
+  next_node: string | null
+  attempt: number
+  nodes: Record<string, unknown>
+  steps: number
+  last_node: string | null
+  created_at: Date
+  started_at: Date | null
+  completed_at: Date | null
+  deadline_at: Date
+}
+
+const COLUMNS =
+  'id, flow_id, revision, account_id, status, input, result, error, node_id, next_node, attempt, nodes, steps, last_node, created_at, started_at, completed_at, deadline_at'
+
+function toExecution(r: ExecutionRow): Execution {
+  return {
+    id: r.id,
+    flowId: r.flow_id,
+    revision: r.revision,
+    accountId: r.account_id,
+    status: r.status,
+    input: r.input,
+    result: r.result,
+    error: r.error,
+    nodeId: r.node_id,
+    nextNode: r.next_node,
+    attempt: r.attempt,
+    nodes: r.nodes,
+    steps: r.steps,
+    lastNode: r.last_node,
+    createdAt: new Date(r.created_at),
+    startedAt: r.started_at === null ? null : new Date(r.started_at),
+    completedAt: r.completed_at === null ? null : new Date(r.completed_at),
+    deadlineAt: new Date(r.deadline_at)
+  }
+}
+
+/** What a finished step writes: its node's result, where to go next, and the attempt counter. */
+export interface StepUpdate {
+  nodeId: string
+  result: unknown
+  nextNode: string | null
+  attempt: number
+  /** The step count and attempt the worker read: a duplicate worker's save then matches nothing. */
+  expect: { steps: number; attempt: number }
+  /** When the execution ends with this step. */
+  final?: { status: 'completed' | 'failed'; result?: unknown; error?: string; nodeId?: string }
+}
+
+export class ExecutionsRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async create(e: {
+    id: string
+    flowId: string
+    revision: number
+    accountId: string
+    status: ExecutionStatus
+    input: unknown
+    startNode: string
+    deadlineAt: Date
+  }): Promise<Execution> {
+    const { rows } = await this.db.query<ExecutionRow>(
+      `INSERT INTO executions (id, flow_id, revision, account_id, status, input, next_node, deadline_at, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, CASE WHEN $5 = 'running' THEN now() END)
+       RETURNING ${COLUMNS}`,
+      [e.id, e.flowId, e.revision, e.accountId, e.status, JSON.stringify(e.input ?? {}), e.startNode, e.deadlineAt]
+    )
+    return toExecution(rows[0] as ExecutionRow)
+  }
+
+  async get(id: string, owner: Owner = null): Promise<Execution | undefined> {
+    const { rows } = await this.db.query<ExecutionRow>(
+      `SELECT ${COLUMNS} FROM executions WHERE id = $1 AND ($2::text IS NULL OR account_id = $2)`,
+      [id, owner]
+    )
+    return rows[0] === undefined ? undefined : toExecution(rows[0])
+  }
+
+  /** The row locked for this transaction: the one worker advancing it, and cancel, queue on it. */
+  async lock(id: string): Promise<Execution | undefined> {
+    const { rows } = await this.db.query<ExecutionRow>(`SELECT ${COLUMNS} FROM executions WHERE id = $1 FOR UPDATE`, [id])
+    return rows[0] === undefined ? undefined : toExecution(rows[0])
+  }
+
+  async list(filter: { owner: Owner; flowId?: string; status?: ExecutionStatus; limit: number; offset: number }): Promise<{ executions: Execution[]; total: number }> {
+    const where = `($1::text IS NULL OR account_id = $1) AND ($2::text IS NULL OR flow_id = $2) AND ($3::text IS NULL OR status = $3)`
+    const params = [filter.owner, filter.flowId ?? null, filter.status ?? null]
+    const { rows } = await this.db.query<ExecutionRow>(
+      `SELECT ${COLUMNS} FROM executions WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`,
+      [...params, filter.limit, filter.offset]
+    )
+    const count = await this.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM executions WHERE ${where}`, params)
+    return { executions: rows.map(toExecution), total: Number(count.rows[0]?.n ?? 0) }
+  }
+
+  async markRunning(id: string): Promise<boolean> {
+    const res = await this.db.query(
+      `UPDATE executions SET status = 'running', started_at = COALESCE(started_at, now()), updated_at = now()
+        WHERE id = $1 AND status IN ('queued', 'running')`,
+      [id]
+    )
+    return res.rowCount > 0
+  }
+
+  /** Records a finished step; a no-op (false) when the execution was cancelled or finished meanwhile. */
+  async saveStep(id: string, step: StepUpdate): Promise<boolean> {
+    const f = step.final
+    const res = await this.db.query(
+      `UPDATE executions
+          SET nodes = nodes || jsonb_build_object($2::text, $3::jsonb),
+              next_node = $4, attempt = $5, steps = steps + 1, last_node = $2, updated_at = now(),
+              status = COALESCE($6, status),
+              result = CASE WHEN $6 IS NULL THEN result ELSE $7::jsonb END,
+              error = COALESCE($8, error),
+              node_id = COALESCE($9, node_id),
+              completed_at = CASE WHEN $6 IS NULL THEN NULL ELSE now() END
+        WHERE id = $1 AND status = 'running' AND steps = $10 AND attempt = $11`,
+      [
+        id,
+        step.nodeId,
+        JSON.stringify(step.result ?? null),
+        step.nextNode,
+        step.attempt,
+        f?.status ?? null,
+        f === undefined ? null : JSON.stringify(f.result ?? null),
+        f?.error ?? null,
+        f?.nodeId ?? null,
+        step.expect.steps,
+        step.expect.attempt
+      ]
+    )
+    return res.rowCount > 0
+  }
+
+  /** A node attempt failed and will be retried: only the attempt counter moves. */
+  async saveRetry(id: string, expect: { steps: number; attempt: number }): Promise<boolean> {
+    const res = await this.db.query(
+      `UPDATE executions SET attempt = attempt + 1, updated_at = now() WHERE id = $1 AND status = 'running' AND steps = $2 AND attempt = $3`,
+      [id, expect.steps, expect.attempt]
+    )
+    return res.rowCount > 0
+  }
+
+  /** Ends a live execution (failure without a step, cancel): false when it had already ended. */
+  async finish(id: string, status: 'failed' | 'cancelled', error: string | null, nodeId: string | null): Promise<boolean> {
+    const res = await this.db.query(
+      `UPDATE executions SET status = $2, error = COALESCE($3, error), node_id = COALESCE($4, node_id), next_node = NULL,
+              completed_at = now(), updated_at = now()
+        WHERE id = $1 AND status IN ('queued', 'running')`,
+      [id, status, error, nodeId]
+    )
+    return res.rowCount > 0
+  }
+
+  async appendLogs(id: string, logs: readonly NewLog[]): Promise<void> {
+    for (const log of logs) {
+      await this.db.query(
+        `INSERT INTO execution_logs (execution_id, level, severity, message, node_id, node_type, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+        [id, log.level, SEVERITY[log.level], log.message, log.nodeId ?? null, log.nodeType ?? null, log.data === undefined ? null : JSON.stringify(log.data)]
+      )
+    }
+  }
+
+  async logs(id: string, filter: { level?: LogLevel; limit: number; offset: number }): Promise<{ logs: LogEntry[]; total: number }> {
+    const min = filter.level === undefined ? 0 : SEVERITY[filter.level]
+    const { rows } = await this.db.query<{ ts: Date; level: LogLevel; message: string; node_id: string | null; node_type: string | null; data: unknown }>(
+      `SELECT ts, level, message, node_id, node_type, data FROM execution_logs
+        WHERE execution_id = $1 AND severity >= $2 ORDER BY id LIMIT $3 OFFSET $4`,
+      [id, min, filter.limit, filter.offset]
+    )
+    const count = await this.db.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM execution_logs WHERE execution_id = $1 AND severity >= $2',
+      [id, min]
+    )
+    return {
+      logs: rows.map((r) => ({ timestamp: new Date(r.ts), level: r.level, message: r.message, nodeId: r.node_id, nodeType: r.node_type, data: r.data })),
+      total: Number(count.rows[0]?.n ?? 0)
+    }
+  }
+
+  /** Finished executions (and their logs, by cascade) older than the retention period. */
+  async prune(retentionDays: number): Promise<number> {
+    const res = await this.db.query(
+      `DELETE FROM executions WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < now() - make_interval(days => $1)`,
+      [retentionDays]
+    )
+    return res.rowCount
+  }
+
+  /** Executions still live past their deadline (e.g. their job was lost): the sweeper fails them. */
+  async overdue(limit: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM executions WHERE status IN ('queued', 'running') AND deadline_at < now() - interval '1 minute' LIMIT $1`,
+      [limit]
+    )
+    return rows.map((r) => r.id)
+  }
+}

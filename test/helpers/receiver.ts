@@ -1,0 +1,100 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Teardown } from './gateway.js'
+
+export interface ReceivedRequest {
+  method: string
+  path: string
+  headers: http.IncomingHttpHeaders
+  body: string
+}
+
+export interface Route {
+  status?: number
+  body?: unknown
+  headers?: Record<string, string>
+  /** Answer after this many ms (a slow endpoint). */
+  delayMs?: number
+  /** Never answer (until the client gives up). */
+  hang?: boolean
+}
+
+/**
+ * A loopback HTTP endpoint for flow nodes to call: it records every request and answers per path, with a
+ * queue of answers per path (the last one repeats) so a test can script "503, 503, then 200".
+ */
+export class Receiver {
+  readonly requests: ReceivedRequest[] = []
+  /** Requests whose client went away before they were answered. */
+  aborted = 0
+  private readonly routes = new Map<string, Route[]>()
+  private readonly waiters: Array<{ path: string; resolve: () => void }> = []
+  private readonly server = http.createServer((req, res) => void this.handle(req, res))
+  port = 0
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  on(path: string, ...answers: Route[]): this {
+    this.routes.set(path, answers)
+    return this
+  }
+
+  to(path: string): ReceivedRequest[] {
+    return this.requests.filter((r) => r.path === path)
+  }
+
+  /** Resolves once a request for `path` has arrived. */
+  arrival(path: string): Promise<void> {
+    if (this.to(path).length > 0) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push({ path, resolve }))
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve))
+    this.port = (this.server.address() as AddressInfo).port
+    return this
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections()
+    return new Promise((resolve) => this.server.close(() => resolve()))
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const c of req) chunks.push(c as Buffer)
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    this.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+    for (const w of this.waiters.splice(0)) {
+      if (w.path === path) w.resolve()
+      else this.waiters.push(w)
+    }
+    const answers = this.routes.get(path) ?? [{ status: 404, body: { message: 'no route' } }]
+    const route = (answers.length > 1 ? answers.shift() : answers[0]) as Route
+    res.once('close', () => {
+      if (!res.writableFinished) this.aborted++
+    })
+    if (route.hang === true) return
+    if (route.delayMs !== undefined) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, route.delayMs)
+        res.once('close', () => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+      if (res.destroyed) return
+    }
+    const body = route.body === undefined ? '' : typeof route.body === 'string' ? route.body : JSON.stringify(route.body)
+    res.writeHead(route.status ?? 200, { 'content-type': typeof route.body === 'string' ? 'text/plain' : 'application/json', ...route.headers })
+    res.end(body)
+  }
+}
+
+export async function startReceiver(t: Teardown): Promise<Receiver> {
+  const r = await new Receiver().listen()
+  t.teardown(() => r.close())
+  return r
+}
