@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
-import { access, cp, mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import fp from 'fastify-plugin'
@@ -14,6 +11,7 @@ import type { Driver } from '../../src/store/driver.js'
 import { openPgliteDriver } from '../../src/store/pglite-driver.js'
 import { openPostgresDriver } from '../../src/store/postgres-driver.js'
 import { tempDir, type GatewayOptions, type Teardown } from './gateway.js'
+import { seedPglite } from './pglite-template.js'
 
 /** A tap subtest, as the callbacks of `t.test` receive it. */
 export type Tap = Parameters<Parameters<typeof tap.test>[0]>[0]
@@ -29,34 +27,6 @@ export const ADMIN_PASSWORD = 'admin-password-1'
 /** Fixed so tests can mint their own tokens (expired, forged) with the server's secret. */
 export const JWT_SECRET = 'flowrunner-test-jwt-secret-0123456789abcdef'
 export const SECRETS_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'
-
-let template: Promise<string> | undefined
-
-/** An initialised, empty PGlite cluster made once per test process (initdb is most of PGlite's boot time). */
-function pgliteTemplate(): Promise<string> {
-  template ??= (async () => {
-    const root = await mkdtemp(path.join(tmpdir(), 'fr-pglite-template-'))
-    process.once('exit', () => rmSync(root, { recursive: true, force: true }))
-    const dir = path.join(root, 'pglite')
-    await (await openPgliteDriver(dir)).close()
-    return dir
-  })()
-  return template
-}
-
-/**
- * Gives DATA_DIR a copy of the template cluster, unless it already has a database: the app then opens an
- * existing cluster (a fraction of a second) instead of running initdb. Migrations still run at boot.
- */
-export async function seedPglite(dataDir: string): Promise<void> {
-  const target = path.join(dataDir, 'pglite')
-  try {
-    await access(target)
-    return
-  } catch {
-    await cp(await pgliteTemplate(), target, { recursive: true })
-  }
-}
 
 /** Runs `fn` once per backend, as two subtests named after it. */
 export function eachBackend(name: string, fn: (t: Tap, backend: Backend) => Promise<void>): void {
@@ -138,7 +108,6 @@ export interface AppOptions extends Omit<GatewayOptions, 'credentials'> {
  */
 export async function buildApp(t: Teardown, options: AppOptions = {}): Promise<{ app: FastifyInstance; dir: string }> {
   const dir = options.dir ?? (await tempDir(t))
-  if (options.env?.DATABASE_URL === undefined) await seedPglite(path.join(dir, 'data'))
   const config = load({
     EVERCYCLE_BASE_URL: options.sim?.url ?? 'http://127.0.0.1:9',
     EVERCYCLE_CONFIG_DIR: path.join(dir, 'config'),
@@ -150,8 +119,11 @@ export async function buildApp(t: Teardown, options: AppOptions = {}): Promise<{
     UPSTREAM_TIMEOUT_MS: '5000',
     ...options.env
   })
+  if (config.flowRunner.databaseUrl === undefined) await seedPglite(config.flowRunner.dataDir)
   const opts = serverOptions(config)
-  const fastify = Fastify(options.logs === undefined ? opts : { ...opts, logger: { ...(opts.logger as object), stream: options.logs } })
+  // a loaded machine (tap runs files in parallel) can stretch a boot past Fastify's 10 s plugin default
+  const withTimeout = { ...opts, pluginTimeout: 60_000 }
+  const fastify = Fastify(options.logs === undefined ? withTimeout : { ...withTimeout, logger: { ...(opts.logger as object), stream: options.logs } })
   try {
     await fastify.register(fp(app), { config })
     await fastify.ready()

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import app, { serverOptions } from '../../src/app.js'
 import { load } from '../../src/config.js'
 import { DEMO_PASSWORD, DEMO_USERNAME, EvercycleSimulator, type SimulatorOptions } from '../../src/simulator/simulator.js'
+import { seedPglite } from './pglite-template.js'
 
 /** The subset of tap's Test these helpers use (teardown registration). */
 export interface Teardown {
@@ -70,6 +71,8 @@ export async function buildGateway(t: Teardown, options: GatewayOptions = {}): P
     ...options.env
   }
   const config = load(env)
+  // FlowRunner's embedded database starts from a ready-made cluster instead of running initdb per test
+  if (config.flowRunner.databaseUrl === undefined) await seedPglite(config.flowRunner.dataDir)
   const opts = serverOptions(config)
   const fastify = Fastify(
     options.logs === undefined ? opts : { ...opts, logger: { ...(opts.logger as object), stream: options.logs } }
