@@ -61,7 +61,18 @@ export const EnvSchema = Type.Object({
   FLOWRUNNER_NODE_TIMEOUT: Type.Integer({ default: 15000, minimum: 100, maximum: 3600000 }),
   FLOWRUNNER_POLL_MS: Type.Integer({ default: 1000, minimum: 50, maximum: 60000 }),
   FLOWRUNNER_QUEUE_SCHEMA: Type.String({ default: 'pgboss', pattern: '^[a-z_][a-z0-9_]{0,62}$' }),
-  FLOWRUNNER_WORKER: Type.Boolean({ default: true })
+  FLOWRUNNER_WORKER: Type.Boolean({ default: true }),
+
+  // operations: metrics and load shedding (0 turns a pressure limit off)
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  METRICS_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 0, maximum: 600000 }),
+  MAX_EVENT_LOOP_UTILIZATION: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
+  MAX_HEAP_USED_BYTES: Type.Integer({ default: 0, minimum: 0 }),
+  MAX_RSS_BYTES: Type.Integer({ default: 0, minimum: 0 }),
+  PRESSURE_SAMPLE_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60000 }),
+  PRESSURE_RETRY_AFTER_SECONDS: Type.Integer({ default: 10, minimum: 1, maximum: 3600 })
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -118,6 +129,22 @@ export interface Config {
     queueSchema: string
     /** Whether this process works executions (an API-only replica sets false). */
     worker: boolean
+  }
+  metrics: {
+    /** Bearer token `GET /metrics` requires; without it (and without a port) metrics are not served. */
+    token: string | undefined
+    /** A separate listener for `/metrics` only (0: any free port); the main port then never serves them. */
+    port: number | undefined
+    host: string
+  }
+  /** @fastify/under-pressure limits; 0 turns a limit off. */
+  loadShedding: {
+    maxEventLoopDelayMs: number
+    maxEventLoopUtilization: number
+    maxHeapUsedBytes: number
+    maxRssBytes: number
+    sampleIntervalMs: number
+    retryAfterSeconds: number
   }
 }
 
@@ -217,6 +244,19 @@ export function load(env: NodeJS.ProcessEnv = process.env): Config {
       pollIntervalMs: e.FLOWRUNNER_POLL_MS,
       queueSchema: e.FLOWRUNNER_QUEUE_SCHEMA,
       worker: e.FLOWRUNNER_WORKER
+    },
+    metrics: {
+      token: e.METRICS_TOKEN,
+      port: e.METRICS_PORT,
+      host: e.METRICS_HOST ?? e.HOST
+    },
+    loadShedding: {
+      maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+      maxEventLoopUtilization: e.MAX_EVENT_LOOP_UTILIZATION,
+      maxHeapUsedBytes: e.MAX_HEAP_USED_BYTES,
+      maxRssBytes: e.MAX_RSS_BYTES,
+      sampleIntervalMs: e.PRESSURE_SAMPLE_INTERVAL_MS,
+      retryAfterSeconds: e.PRESSURE_RETRY_AFTER_SECONDS
     }
   }
 }

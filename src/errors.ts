@@ -24,6 +24,8 @@ const kinds = {
   upstream_invalid_response: createError<[string]>('upstream_invalid_response', '%s', 502),
   upstream_timeout: createError<[string]>('upstream_timeout', '%s', 504),
   configuration_error: createError<[string]>('configuration_error', '%s', 500),
+  // load shedding: this replica is past its event-loop or memory limits
+  overloaded: createError<[string]>('overloaded', '%s', 503),
   // FlowRunner (/api/v1)
   invalid_request: createError<[string]>('invalid_request', '%s', 400)
 }
