@@ -1,20 +1,35 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { load } from './config.js'
+import { DEMO_FLOW_NAME, DEMO_INPUT, DEMO_SECRET_KEY, demoSecretValue, setUpDemoFlow, type DemoSetup } from './demo/demo-flow.js'
+import { FlowRunnerApi } from './demo/flowrunner-api.js'
+import { describeDelivery, startWebhookReceiver } from './demo/webhook-receiver.js'
 import { start } from './server.js'
 import { DEMO_PASSWORD, DEMO_USERNAME, EvercycleSimulator } from './simulator/simulator.js'
 
 /**
  * `npm run demo`: the Evercycle simulator and the gateway wired to it, on the embedded defaults (file token
- * store, PGlite in .demo/data). Everything lives under .demo/ so the demo never touches a real config.
+ * store, PGlite in .demo/data), plus FlowRunner with a first admin, a webhook receiver and an example flow set
+ * up through the real API. Everything lives under .demo/ so the demo never touches a real config.
  */
 const root = path.resolve('.demo')
 const simPort = Number(process.env.SIM_PORT ?? 5050)
+const receiverPort = Number(process.env.RECEIVER_PORT ?? 5055)
 const sim = new EvercycleSimulator()
 const simUrl = await sim.listen(simPort, '127.0.0.1')
 await mkdir(path.join(root, 'config'), { recursive: true })
 
+// the receiver checks signatures with the same value the demo stores as the flow's secret
+const webhookSecret = await demoSecretValue(path.join(root, 'webhook-secret'))
+const receiver = await startWebhookReceiver({
+  port: receiverPort,
+  secret: webhookSecret.value,
+  onDelivery: (d) => process.stdout.write(`\n${describeDelivery(d)}\n`)
+})
+
 const demoKey = process.env.GATEWAY_API_KEYS?.split(',')[0] ?? 'demo-api-key-change-me'
+const adminEmail = process.env.FLOWRUNNER_ADMIN_EMAIL ?? 'admin@demo.test'
+const adminPassword = process.env.FLOWRUNNER_ADMIN_PASSWORD ?? 'demo-admin-password'
 const env: NodeJS.ProcessEnv = {
   GATEWAY_API_KEYS: demoKey,
   EVERCYCLE_BASE_URL: simUrl,
@@ -23,11 +38,16 @@ const env: NodeJS.ProcessEnv = {
   EVERCYCLE_CONFIG_DIR: path.join(root, 'config'),
   TOKEN_FILE: path.join(root, 'auth.properties'),
   DATA_DIR: path.join(root, 'data'),
+  FLOWRUNNER_ADMIN_EMAIL: adminEmail,
+  FLOWRUNNER_ADMIN_PASSWORD: adminPassword,
+  // flow HTTP nodes may reach these two loopback ports and nothing else on this machine
+  FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${new URL(simUrl).port},127.0.0.1:${receiver.port}`,
   ...process.env
 }
 const config = load(env)
-await start(config, { onClose: () => sim.close() })
+await start(config, { onClose: async () => void (await Promise.all([sim.close(), receiver.close()])) })
 const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
+const wsBase = base.replace(/^http/, 'ws')
 
 const lines = [
   '',
@@ -46,8 +66,51 @@ const lines = [
   'or as a user with a session cookie:',
   `  curl -s -c .demo/cookies -X POST ${base}/api/auth -H 'content-type: application/json' -d '{"username":"${DEMO_USERNAME}","password":"${DEMO_PASSWORD}"}'`,
   `  curl -s -b .demo/cookies ${base}/api/get-all`,
-  '',
-  'Ctrl-C stops both.',
   ''
 ]
+
+const api = new FlowRunnerApi(base)
+let setup: DemoSetup | undefined
+try {
+  setup = await setUpDemoFlow(api, { email: adminEmail, password: adminPassword, receiverUrl: receiver.url, secret: webhookSecret })
+} catch (err) {
+  lines.push(
+    'FlowRunner: setting up the example flow failed:',
+    `  ${(err as Error).message}`,
+    '  (an admin left in .demo/data by an earlier run with other credentials? stop the demo and delete .demo/data)',
+    ''
+  )
+} finally {
+  await api.close()
+}
+
+if (setup !== undefined) {
+  const auth = `-H "authorization: Bearer $TOKEN"`
+  const json = (field: string): string => `node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).${field}'`
+  const watch =
+    `node -e 'const ws = new (require("ws"))("${wsBase}/ws/executions/" + process.env.EXEC, { headers: { authorization: "Bearer " + process.env.TOKEN } }); ` +
+    `ws.on("message", (m) => console.log(String(m))); ws.on("close", (code) => console.log("closed", code))'`
+  lines.push(
+    'FlowRunner',
+    `  admin           ${adminEmail} / ${adminPassword}`,
+    `  example flow    "${DEMO_FLOW_NAME}" (${setup.flow}): transform -> evercycle get-all -> condition -> signed webhook`,
+    `  flow id         ${setup.flowId}`,
+    `  webhook         ${receiver.url} (prints each delivery here; secret ${DEMO_SECRET_KEY} ${setup.secret}, value in .demo/webhook-secret)`,
+    '',
+    'Run it (paste into a shell in this directory):',
+    `  export TOKEN=$(curl -s -X POST ${base}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"${adminEmail}","password":"${adminPassword}"}' | ${json('token')})`,
+    `  export EXEC=$(curl -s -X POST ${base}/api/v1/flows/${setup.flowId}/run ${auth} -H 'content-type: application/json' -d '${JSON.stringify({ input: DEMO_INPUT })}' | ${json('execution_id')})`,
+    'watch it over WebSocket (a late subscriber gets the current status, then the rest; the socket closes when it ends):',
+    `  ${watch}`,
+    `  websocat -H "Authorization: Bearer $TOKEN" ${wsBase}/ws/executions/$EXEC    # if you have websocat`,
+    'read its result and logs:',
+    `  curl -s ${base}/api/v1/executions/$EXEC ${auth}`,
+    `  curl -s ${base}/api/v1/executions/$EXEC/logs?limit=100 ${auth}`,
+    'run and watch in one go, taking the other branch (3 assets are active, fewer than 4: no webhook; a run this',
+    'short may be over before the socket opens, and then you get its status and final message):',
+    `  export EXEC=$(curl -s -X POST ${base}/api/v1/flows/${setup.flowId}/run ${auth} -H 'content-type: application/json' -d '{"input":{"min_assets":4}}' | ${json('execution_id')}) && ${watch}`,
+    ''
+  )
+}
+lines.push('Ctrl-C stops everything.', '')
 process.stdout.write(lines.join('\n'))

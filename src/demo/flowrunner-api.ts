@@ -1,0 +1,157 @@
+import { Agent, request, type Dispatcher } from 'undici'
+
+/**
+ * A small client for FlowRunner's HTTP API, used by the demo (to set itself up through the real API, as a user
+ * would) and by the flows bench (to drive it from outside the server process). Only the calls those two need.
+ */
+
+export class ApiError extends Error {
+  override name = 'ApiError'
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly body: string
+  ) {
+    super(`${method} ${path} answered ${status}: ${body.slice(0, 500)}`)
+  }
+}
+
+export interface Login {
+  token: string
+  expires_at: string
+  account_id: string
+}
+
+export interface FlowSummary {
+  id: string
+  name: string
+  description?: string
+  version: string
+  tags: string[]
+}
+
+export interface FlowDetail extends FlowSummary {
+  definition: string
+}
+
+export interface SecretInfo {
+  key: string
+  created_at: string
+  updated_at: string
+}
+
+export interface RunReply {
+  execution_id: string
+  flow_id: string
+  status: string
+  created_at: string
+}
+
+export interface ExecutionReply {
+  id: string
+  flow_id: string
+  status: string
+  input: unknown
+  result: unknown
+  started_at: string | null
+  completed_at: string | null
+  duration: number | null
+  error?: string
+  node_id?: string
+}
+
+export interface LogLine {
+  timestamp: string
+  level: string
+  message: string
+  node_id: string | null
+  node_type: string | null
+  data: unknown
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
+
+export class FlowRunnerApi {
+  token: string | undefined
+  private readonly dispatcher: Dispatcher
+
+  /** `connections` bounds the keep-alive pool: the bench sizes it to its own concurrency. */
+  constructor(
+    readonly baseUrl: string,
+    options: { connections?: number } = {}
+  ) {
+    this.dispatcher = new Agent({ connections: options.connections ?? 16, keepAliveTimeout: 30_000 })
+  }
+
+  async call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {}
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    const res = await request(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      dispatcher: this.dispatcher,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    const text = await res.body.text()
+    if (res.statusCode >= 300) throw new ApiError(method, path, res.statusCode, text)
+    return JSON.parse(text) as T
+  }
+
+  async login(username: string, password: string): Promise<Login> {
+    const login = await this.call<Login>('POST', '/api/v1/auth/login', { username, password })
+    this.token = login.token
+    return login
+  }
+
+  async secrets(accountId: string): Promise<SecretInfo[]> {
+    return (await this.call<{ secrets: SecretInfo[] }>('GET', `/api/v1/accounts/${encodeURIComponent(accountId)}/secrets`)).secrets
+  }
+
+  async createSecret(accountId: string, key: string, value: string): Promise<SecretInfo> {
+    return this.call<SecretInfo>('POST', `/api/v1/accounts/${encodeURIComponent(accountId)}/secrets`, { key, value })
+  }
+
+  async deleteSecret(accountId: string, key: string): Promise<void> {
+    await this.call('DELETE', `/api/v1/accounts/${encodeURIComponent(accountId)}/secrets/${encodeURIComponent(key)}`)
+  }
+
+  /** Every flow carrying `tag`, all pages. */
+  async flowsTagged(tag: string): Promise<FlowSummary[]> {
+    const all: FlowSummary[] = []
+    for (let offset = 0; ; offset += 100) {
+      const page = await this.call<{ flows: FlowSummary[]; total: number }>('GET', `/api/v1/flows?tag=${encodeURIComponent(tag)}&limit=100&offset=${offset}`)
+      all.push(...page.flows)
+      if (page.flows.length === 0 || all.length >= page.total) return all
+    }
+  }
+
+  async flow(id: string): Promise<FlowDetail> {
+    return this.call<FlowDetail>('GET', `/api/v1/flows/${encodeURIComponent(id)}`)
+  }
+
+  async createFlow(flow: { name: string; description?: string; definition: string; tags?: string[] }): Promise<FlowSummary> {
+    return this.call<FlowSummary>('POST', '/api/v1/flows', flow)
+  }
+
+  async updateFlow(id: string, changes: { definition?: string; description?: string; tags?: string[] }): Promise<FlowSummary> {
+    return this.call<FlowSummary>('PUT', `/api/v1/flows/${encodeURIComponent(id)}`, changes)
+  }
+
+  async run(flowId: string, input: Record<string, unknown>): Promise<RunReply> {
+    return this.call<RunReply>('POST', `/api/v1/flows/${encodeURIComponent(flowId)}/run`, { input })
+  }
+
+  async execution(id: string): Promise<ExecutionReply> {
+    return this.call<ExecutionReply>('GET', `/api/v1/executions/${encodeURIComponent(id)}`)
+  }
+
+  async logs(id: string, query = ''): Promise<{ logs: LogLine[]; total: number }> {
+    return this.call<{ logs: LogLine[]; total: number }>('GET', `/api/v1/executions/${encodeURIComponent(id)}/logs${query}`)
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close()
+  }
+}
