@@ -1,4 +1,4 @@
-import { FINAL_EVENTS } from '../../src/flows/engine/events.js'
+import { FINAL_EVENTS, type ExecutionEvent } from '../../src/flows/engine/events.js'
 import type { FlowRunner } from './flowrunner.js'
 
 export interface ExecutionReply {
@@ -51,16 +51,47 @@ export async function waitFinal(fr: FlowRunner, token: string, id: string): Prom
   return getExecution(fr, token, id)
 }
 
-/** Resolves when the execution has started running this node (its "Node started" log event). */
-export function nodeStarted(fr: FlowRunner, id: string, nodeId: string): Promise<void> {
-  return new Promise((resolve) => {
-    const off = fr.app.executionEvents.subscribe(id, (event) => {
-      if (event.type === 'log' && event.message === 'Node started' && event.node_id === nodeId) {
-        off()
-        resolve()
+/**
+ * Every event the engine publishes, from the moment this is called, kept per execution: a test can then wait
+ * for an event that may already have happened (the first node of a run starts before `runFlow` returns).
+ * Call it right after building the app.
+ */
+export class EventRecorder {
+  private readonly byExecution = new Map<string, ExecutionEvent[]>()
+  private readonly waiters: Array<{ id: string; match: (e: ExecutionEvent) => boolean; resolve: (e: ExecutionEvent) => void }> = []
+
+  constructor(fr: FlowRunner) {
+    const off = fr.app.executionEvents.subscribeAll((event) => {
+      const list = this.byExecution.get(event.execution_id) ?? []
+      list.push(event)
+      this.byExecution.set(event.execution_id, list)
+      for (const w of this.waiters.splice(0)) {
+        if (w.id === event.execution_id && w.match(event)) w.resolve(event)
+        else this.waiters.push(w)
       }
     })
-  })
+    fr.app.addHook('onClose', async () => off())
+  }
+
+  events(id: string): ExecutionEvent[] {
+    return this.byExecution.get(id) ?? []
+  }
+
+  /** The first event of the execution that matches, past or future. */
+  waitFor(id: string, match: (event: ExecutionEvent) => boolean): Promise<ExecutionEvent> {
+    const seen = this.events(id).find(match)
+    if (seen !== undefined) return Promise.resolve(seen)
+    return new Promise((resolve) => this.waiters.push({ id, match, resolve }))
+  }
+
+  /** Resolves when the execution has started running this node (its "Node started" log event). */
+  nodeStarted(id: string, nodeId: string): Promise<ExecutionEvent> {
+    return this.waitFor(id, (e) => e.type === 'log' && e.message === 'Node started' && e.node_id === nodeId)
+  }
+
+  nodeCompleted(id: string, nodeId: string): Promise<ExecutionEvent> {
+    return this.waitFor(id, (e) => e.type === 'node_completed' && e.node_id === nodeId)
+  }
 }
 
 export interface LogLine {
@@ -74,4 +105,16 @@ export interface LogLine {
 
 export async function logsOf(fr: FlowRunner, token: string, id: string, query = ''): Promise<LogLine[]> {
   return ((await fr.request('GET', `/api/v1/executions/${id}/logs?limit=100${query}`, { token })).json() as { logs: LogLine[] }).logs
+}
+
+/** Stores a secret for the user (as the user), for flows to read as `secrets.<key>`. */
+export async function setSecret(fr: FlowRunner, user: { id: string; token: string }, key: string, value: string): Promise<void> {
+  const res = await fr.request('POST', `/api/v1/accounts/${user.id}/secrets`, { token: user.token, body: { key, value } })
+  if (res.statusCode !== 201) throw new Error(`secret create failed: ${res.statusCode} ${res.body}`)
+}
+
+/** Creates a flow, runs it once and waits for the end: the finished execution. */
+export async function runToEnd(fr: FlowRunner, token: string, definition: string, input: unknown = {}): Promise<ExecutionReply> {
+  const flowId = await createFlow(fr, token, definition)
+  return waitFinal(fr, token, await runFlow(fr, token, flowId, input))
 }

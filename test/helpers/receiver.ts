@@ -5,6 +5,8 @@ import type { Teardown } from './gateway.js'
 export interface ReceivedRequest {
   method: string
   path: string
+  /** The raw query string, without `?`. */
+  query: string
   headers: http.IncomingHttpHeaders
   body: string
 }
@@ -17,6 +19,8 @@ export interface Route {
   delayMs?: number
   /** Never answer (until the client gives up). */
   hang?: boolean
+  /** Answer with what was received: `{method, path, query, headers, body}` (body parsed when JSON). */
+  echo?: boolean
 }
 
 /**
@@ -28,7 +32,8 @@ export class Receiver {
   /** Requests whose client went away before they were answered. */
   aborted = 0
   private readonly routes = new Map<string, Route[]>()
-  private readonly waiters: Array<{ path: string; resolve: () => void }> = []
+  private readonly waiters: Array<{ path: string; count: number; resolve: () => void }> = []
+  private readonly abortWaiters: Array<{ count: number; resolve: () => void }> = []
   private readonly server = http.createServer((req, res) => void this.handle(req, res))
   port = 0
 
@@ -45,10 +50,16 @@ export class Receiver {
     return this.requests.filter((r) => r.path === path)
   }
 
-  /** Resolves once a request for `path` has arrived. */
-  arrival(path: string): Promise<void> {
-    if (this.to(path).length > 0) return Promise.resolve()
-    return new Promise((resolve) => this.waiters.push({ path, resolve }))
+  /** Resolves once `count` requests for `path` have arrived. */
+  arrival(path: string, count = 1): Promise<void> {
+    if (this.to(path).length >= count) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push({ path, count, resolve }))
+  }
+
+  /** Resolves once `count` requests in all have been torn down by their client before being answered. */
+  abortion(count = 1): Promise<void> {
+    if (this.aborted >= count) return Promise.resolve()
+    return new Promise((resolve) => this.abortWaiters.push({ count, resolve }))
   }
 
   async listen(): Promise<this> {
@@ -65,16 +76,30 @@ export class Receiver {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = []
     for await (const c of req) chunks.push(c as Buffer)
-    const path = (req.url ?? '/').split('?')[0] ?? '/'
-    this.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+    const target = req.url ?? '/'
+    const q = target.indexOf('?')
+    const path = q === -1 ? target : target.slice(0, q)
+    const received: ReceivedRequest = {
+      method: req.method ?? 'GET',
+      path,
+      query: q === -1 ? '' : target.slice(q + 1),
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString('utf8')
+    }
+    this.requests.push(received)
     for (const w of this.waiters.splice(0)) {
-      if (w.path === path) w.resolve()
+      if (w.path === path && this.to(path).length >= w.count) w.resolve()
       else this.waiters.push(w)
     }
     const answers = this.routes.get(path) ?? [{ status: 404, body: { message: 'no route' } }]
     const route = (answers.length > 1 ? answers.shift() : answers[0]) as Route
     res.once('close', () => {
-      if (!res.writableFinished) this.aborted++
+      if (res.writableFinished) return
+      this.aborted++
+      for (const w of this.abortWaiters.splice(0)) {
+        if (this.aborted >= w.count) w.resolve()
+        else this.abortWaiters.push(w)
+      }
     })
     if (route.hang === true) return
     if (route.delayMs !== undefined) {
@@ -87,10 +112,21 @@ export class Receiver {
       })
       if (res.destroyed) return
     }
-    const body = route.body === undefined ? '' : typeof route.body === 'string' ? route.body : JSON.stringify(route.body)
-    res.writeHead(route.status ?? 200, { 'content-type': typeof route.body === 'string' ? 'text/plain' : 'application/json', ...route.headers })
+    const payload = route.echo === true ? echoOf(received) : route.body
+    const body = payload === undefined ? '' : typeof payload === 'string' ? payload : JSON.stringify(payload)
+    res.writeHead(route.status ?? 200, { 'content-type': typeof payload === 'string' ? 'text/plain' : 'application/json', ...route.headers })
     res.end(body)
   }
+}
+
+function echoOf(r: ReceivedRequest): Record<string, unknown> {
+  let body: unknown = r.body
+  try {
+    body = r.body === '' ? null : JSON.parse(r.body)
+  } catch {
+    // not JSON: echoed as text
+  }
+  return { method: r.method, path: r.path, query: r.query, headers: r.headers, body }
 }
 
 export async function startReceiver(t: Teardown): Promise<Receiver> {

@@ -13,6 +13,9 @@ export const FINAL_EVENTS = new Set(['execution_completed', 'execution_failed', 
 
 export type Listener = (event: ExecutionEvent) => void
 
+/** The channel every event is also emitted on (execution ids start with `exec-`, so it cannot clash). */
+const ALL = '*'
+
 /**
  * Fan-out of execution events to subscribers in this process. Events are published after the state they
  * describe is committed. A transport across replicas plugs in through `relay`.
@@ -34,11 +37,17 @@ export class ExecutionEvents {
   /** Delivers an event that arrived from another replica. */
   deliver(event: ExecutionEvent): void {
     this.emitter.emit(event.execution_id, event)
+    this.emitter.emit(ALL, event)
   }
 
   subscribe(executionId: string, listener: Listener): () => void {
     this.emitter.on(executionId, listener)
     return () => this.emitter.off(executionId, listener)
+  }
+
+  /** Every execution's events (metrics, audit, tests that must not miss the first event of a run). */
+  subscribeAll(listener: Listener): () => void {
+    return this.subscribe(ALL, listener)
   }
 
   subscriberCount(): number {

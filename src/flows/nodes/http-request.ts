@@ -10,6 +10,8 @@ export const HttpRequestParamsSchema = Type.Object(
     url: Type.String({ minLength: 1, maxLength: 8192 }),
     method: Type.Optional(Type.Union(METHODS.map((m) => Type.Literal(m)), { default: 'GET' })),
     headers: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String())),
+    /** Appended to the URL's own query; a list repeats the parameter. */
+    query: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Unknown())),
     body: Type.Optional(Type.Unknown()),
     timeout: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1 })]))
   },
