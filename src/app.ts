@@ -15,6 +15,7 @@ import evercycleClient from '../plugins/evercycle-client.js'
 import operationCaller from '../plugins/operation-caller.js'
 import requestId from '../plugins/request-id.js'
 import swagger from '../plugins/swagger.js'
+import secretVault from '../plugins/secret-vault.js'
 import flowEngine from '../plugins/flow-engine.js'
 import websocket from '../plugins/websocket.js'
 import v1Executions from '../routes/v1/executions.js'
@@ -102,6 +103,9 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await instance.register(corsPolicy)
   await instance.register(rateLimit)
   await instance.register(swagger)
+  // the database and the master key come first: with DATABASE_URL the token store lives there
+  await instance.register(db)
+  await instance.register(secretVault)
   await instance.register(evercycleClient)
   await instance.register(tokenStore)
   await instance.register(gatewayAuth)
@@ -114,8 +118,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await instance.register(apiList)
   await instance.register(apiOperations)
 
-  // FlowRunner (/api/v1): storage, accounts, flows, secrets; registrations go below this line
-  await instance.register(db)
+  // FlowRunner (/api/v1): accounts, flows, secrets, executions
   await instance.register(flowAccounts)
   await instance.register(flowAuth)
   await instance.register(flowSecrets)

@@ -20,11 +20,15 @@ export interface TokenManagerOptions {
 }
 
 const MAX_BACKOFF_MS = 300_000
+/** The fail-fast refusals during the sign-in back-off: they leave the stored tokens as they are. */
+const backOffRefusals = new WeakSet<Error>()
 
 export interface TokenEvents {
   refreshes: number
   signIns: number
   failures: number
+  /** Callers that joined a renewal already in flight instead of starting one (single-flight at work). */
+  waiters: number
 }
 
 /**
@@ -35,7 +39,7 @@ export class TokenManager {
   private readonly inflight = new Map<string, Promise<TokenSet>>()
   private signInBlockedUntil = 0
   private signInFailures = 0
-  readonly events: TokenEvents = { refreshes: 0, signIns: 0, failures: 0 }
+  readonly events: TokenEvents = { refreshes: 0, signIns: 0, failures: 0, waiters: 0 }
 
   constructor(
     private readonly store: TokenStore,
@@ -46,7 +50,7 @@ export class TokenManager {
   /** Usable tokens now, renewing first when they are missing or about to expire. */
   async getTokens(identity: string = SERVICE_IDENTITY): Promise<TokenSet> {
     const pending = this.inflight.get(identity)
-    if (pending !== undefined) return pending
+    if (pending !== undefined) return this.join(pending)
     const current = await this.store.get(identity)
     if (current !== undefined && isUsable(current, this.options.skewMs)) return current
     return this.renew(identity, current)
@@ -64,10 +68,15 @@ export class TokenManager {
    */
   renew(identity: string, stale: TokenSet | undefined): Promise<TokenSet> {
     const pending = this.inflight.get(identity)
-    if (pending !== undefined) return pending
+    if (pending !== undefined) return this.join(pending)
     const renewal = this.doRenew(identity, stale).finally(() => this.inflight.delete(identity))
     this.inflight.set(identity, renewal)
     return renewal
+  }
+
+  private join(pending: Promise<TokenSet>): Promise<TokenSet> {
+    this.events.waiters++
+    return pending
   }
 
   /** Signs in with the given credentials without storing anything (a new session stores them itself). */
@@ -90,19 +99,25 @@ export class TokenManager {
   }
 
   private async doRenew(identity: string, stale: TokenSet | undefined): Promise<TokenSet> {
-    const current = await this.store.get(identity)
-    if (
-      current !== undefined &&
-      current.accessToken !== stale?.accessToken &&
-      isUsable(current, this.options.skewMs)
-    ) {
+    try {
+      return await this.store.renew(identity, (current) => this.renewFrom(identity, current, stale))
+    } catch (err) {
+      // a refused renewal leaves no tokens behind: the next caller must not retry with dead ones
+      if (isDomainError(err) && err.code === 'unauthorized' && !backOffRefusals.has(err)) await this.store.delete(identity)
+      throw err
+    }
+  }
+
+  /** Runs with the identity's renewal lock held and `current` read after acquiring it. */
+  private async renewFrom(identity: string, current: TokenSet | undefined, stale: TokenSet | undefined): Promise<TokenSet> {
+    if (current !== undefined && current.accessToken !== stale?.accessToken && isUsable(current, this.options.skewMs)) {
+      // someone else (this process or another replica) renewed while we waited
       return current
     }
     if (current !== undefined) {
       try {
         const result = await this.client.refresh(current.refreshToken)
         const tokens = tokenSetFrom(result, current.refreshToken)
-        await this.store.set(identity, tokens)
         this.events.refreshes++
         this.options.log.info({ identity: identityKind(identity) }, 'evercycle token refreshed')
         return tokens
@@ -119,23 +134,26 @@ export class TokenManager {
   private async serviceSignIn(identity: string): Promise<TokenSet> {
     if (identity !== SERVICE_IDENTITY) {
       // a session renews with its own refresh token only; it never falls back to the service account
-      await this.store.delete(identity)
       throw domainError('unauthorized', 'Session expired: sign in again', { details: { session_ended: true } })
     }
     const now = Date.now()
     if (now < this.signInBlockedUntil) {
       const retryAfter = Math.ceil((this.signInBlockedUntil - now) / 1000)
-      throw domainError('unauthorized', 'Evercycle sign-in recently failed; not retrying yet', {
+      const refusal = domainError('unauthorized', 'Evercycle sign-in recently failed; not retrying yet', {
         headers: { 'retry-after': String(retryAfter) },
         details: { retry_after_seconds: retryAfter }
       })
+      backOffRefusals.add(refusal)
+      throw refusal
     }
     const credentials = await this.options.credentials()
     if (credentials === undefined) {
       throw domainError('unauthorized', 'Not signed in to Evercycle and no service credentials are configured: POST /api/auth first')
     }
     try {
-      const tokens = await this.signIn(identity, credentials)
+      const tokens = await this.authenticate(credentials)
+      this.events.signIns++
+      this.options.log.info({ identity: identityKind(identity) }, 'evercycle sign-in succeeded')
       this.signInFailures = 0
       return tokens
     } catch (err) {
@@ -145,7 +163,6 @@ export class TokenManager {
         const pause = Math.min(this.options.signInBackoffMs * 2 ** (this.signInFailures - 1), MAX_BACKOFF_MS)
         this.signInBlockedUntil = Date.now() + pause
         this.options.log.error({ identity: identityKind(identity), retryInMs: pause }, 'evercycle service sign-in refused; backing off')
-        await this.store.delete(identity)
         throw domainError('unauthorized', 'Evercycle refused the service credentials', {
           headers: { 'retry-after': String(Math.ceil(pause / 1000)) }
         })

@@ -35,6 +35,12 @@ export interface TokenStore {
   /** The live session with this id; expired sessions read as missing. */
   getSession(id: string): Promise<SessionRecord | undefined>
   createSession(record: SessionRecord, tokens: TokenSet): Promise<void>
+  /**
+   * Renews an identity's tokens with `renew`, which gets the current set and returns the set to keep (the same
+   * object: nothing to write). A shared backend serializes this across processes (a lock per identity, the
+   * current set read after acquiring it), so however many replicas find the tokens expiring, one renews.
+   */
+  renew(identity: string, renew: (current: TokenSet | undefined) => Promise<TokenSet>): Promise<TokenSet>
   close(): Promise<void>
 }
 
@@ -105,6 +111,13 @@ export class FileTokenStore implements TokenStore {
   async createSession(record: SessionRecord, tokens: TokenSet): Promise<void> {
     this.sessions.set(record.id, { ...record, tokens })
     await this.writeSessions()
+  }
+
+  async renew(identity: string, renew: (current: TokenSet | undefined) => Promise<TokenSet>): Promise<TokenSet> {
+    const current = await this.get(identity)
+    const next = await renew(current)
+    if (next !== current) await this.set(identity, next)
+    return next
   }
 
   async close(): Promise<void> {

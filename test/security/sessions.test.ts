@@ -143,7 +143,14 @@ t.test('a tampered or unsigned cookie is refused', async (t) => {
 
 t.test('SESSION_SECRET is required in production; elsewhere one is generated and a warning logged', async (t) => {
   const sim = await startSimulator(t, { users: USERS })
-  await t.rejects(buildGateway(t, { sim, env: { ...SESSION, NODE_ENV: 'production' } }), /SESSION_SECRET is required/)
+  const production = {
+    ...SESSION,
+    NODE_ENV: 'production',
+    // the other production-required secrets, so only SESSION_SECRET is missing
+    FLOWRUNNER_SECRETS_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+    FLOWRUNNER_JWT_SECRET: 'jwt-secret-for-this-test-0123456789abcdef'
+  }
+  await t.rejects(buildGateway(t, { sim, env: production }), /SESSION_SECRET is required/)
   const logs = new LogCapture()
   await buildGateway(t, { sim, env: SESSION, logs })
   t.match(logs.text, /SESSION_SECRET is not set: generated one/)

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
 import { JWT_SECRET_FILE } from '../../plugins/flow-auth.js'
-import { SECRETS_KEY_FILE } from '../../plugins/flow-secrets.js'
+import { SECRETS_KEY_FILE } from '../../plugins/secret-vault.js'
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
