@@ -1,5 +1,6 @@
 import { Pool, type Dispatcher } from 'undici'
-import { domainError, type DomainError } from '../errors.js'
+import { performance } from 'node:perf_hooks'
+import { domainError, isDomainError, type DomainError } from '../errors.js'
 import type { AuthenticationResult, TokenSet } from './tokens.js'
 import type { HttpMethod } from './operation.js'
 
@@ -16,6 +17,16 @@ export interface UpstreamRequest {
   tokens?: TokenSet
   requestId?: string
   signal?: AbortSignal
+  /** What the call is for, as metrics label it: a registry operation name, `auth.signin` or `auth.refresh`. */
+  operation?: string
+}
+
+/** Told about upstream traffic (metrics). Its methods must be cheap and must not throw. */
+export interface UpstreamObserver {
+  /** One exchange, timed to the response headers; `outcome` is the HTTP status or the failure's error code. */
+  exchange(operation: string, outcome: string, seconds: number): void
+  /** A sign-in or refresh once its answer was read: whether it yielded tokens. */
+  authentication(kind: 'signin' | 'refresh', ok: boolean): void
 }
 
 export type UpstreamResponse = Dispatcher.ResponseData
@@ -36,6 +47,8 @@ export class EvercycleClient {
   readonly baseUrl: string
   private readonly prefix: string
   private readonly pool: Pool
+  /** Set by the metrics plugin; undefined costs nothing per call. */
+  observer: UpstreamObserver | undefined
 
   constructor(options: EvercycleClientOptions) {
     const url = new URL(options.baseUrl)
@@ -52,6 +65,22 @@ export class EvercycleClient {
   }
 
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const observer = this.observer
+    if (observer === undefined) return this.send(req)
+    const started = performance.now()
+    const operation = req.operation ?? 'unknown'
+    try {
+      const res = await this.send(req)
+      observer.exchange(operation, String(res.statusCode), (performance.now() - started) / 1000)
+      return res
+    } catch (err) {
+      const outcome = req.signal?.aborted === true ? 'aborted' : isDomainError(err) ? err.code : 'error'
+      observer.exchange(operation, outcome, (performance.now() - started) / 1000)
+      throw err
+    }
+  }
+
+  private async send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const options: Dispatcher.RequestOptions = {
       method: req.method,
       path: this.prefix + req.path + queryString(req.query),
@@ -75,11 +104,11 @@ export class EvercycleClient {
   }
 
   signIn(username: string, password: string, requestId?: string): Promise<AuthenticationResult> {
-    return this.authCall('/v1/auth/signin', { username, password }, requestId)
+    return this.observedAuthCall('signin', '/v1/auth/signin', { username, password }, requestId)
   }
 
   refresh(refreshToken: string, requestId?: string): Promise<AuthenticationResult> {
-    return this.authCall('/v1/auth/refresh', { refreshToken }, requestId)
+    return this.observedAuthCall('refresh', '/v1/auth/refresh', { refreshToken }, requestId)
   }
 
   close(): Promise<void> {
@@ -97,8 +126,19 @@ export class EvercycleClient {
     return headers
   }
 
-  private async authCall(path: string, payload: object, requestId?: string): Promise<AuthenticationResult> {
-    const res = await this.request({ method: 'POST', path, body: JSON.stringify(payload), requestId })
+  private async observedAuthCall(kind: 'signin' | 'refresh', path: string, payload: object, requestId?: string): Promise<AuthenticationResult> {
+    try {
+      const result = await this.authCall(kind, path, payload, requestId)
+      this.observer?.authentication(kind, true)
+      return result
+    } catch (err) {
+      this.observer?.authentication(kind, false)
+      throw err
+    }
+  }
+
+  private async authCall(kind: 'signin' | 'refresh', path: string, payload: object, requestId?: string): Promise<AuthenticationResult> {
+    const res = await this.request({ method: 'POST', path, body: JSON.stringify(payload), requestId, operation: `auth.${kind}` })
     const text = await res.body.text()
     if (res.statusCode === 400 || res.statusCode === 401 || res.statusCode === 403) {
       throw domainError('unauthorized', 'Evercycle refused the credentials', { details: { upstream_status: res.statusCode } })

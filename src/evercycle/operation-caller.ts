@@ -23,7 +23,7 @@ export class OperationCaller {
   async call(op: Operation, input: OperationInput, options: CallOptions = {}): Promise<UpstreamResponse> {
     const identity = options.identity ?? SERVICE_IDENTITY
     const prepared = prepareCall(op, input, this.client.baseUrl)
-    const request = { ...prepared, requestId: options.requestId, signal: options.signal }
+    const request = { ...prepared, requestId: options.requestId, signal: options.signal, operation: op.name }
     let tokens = await this.tokens.getTokens(identity)
     let res = await this.client.request({ ...request, tokens })
     if (res.statusCode === 401) {
