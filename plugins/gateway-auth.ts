@@ -61,6 +61,9 @@ export default fp(
       bytes: 32,
       warn: (message) => app.log.warn(message)
     })
+    if (security.sessionSecret === undefined && config.flowRunner.databaseUrl !== undefined) {
+      app.log.warn('SESSION_SECRET is not set while DATABASE_URL is: replicas must share it, or sessions work only on the replica that started them')
+    }
     await app.register(cookie, { secret })
     const cookieOptions = {
       path: '/api',

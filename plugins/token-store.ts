@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import { credentialsSource } from '../src/evercycle/credentials.js'
 import { TokenManager } from '../src/evercycle/token-manager.js'
-import { FileTokenStore } from '../src/evercycle/token-store.js'
+import { DbTokenStore } from '../src/evercycle/db-token-store.js'
+import { FileTokenStore, type TokenStore } from '../src/evercycle/token-store.js'
 import { SessionService } from '../src/security/sessions.js'
 
 declare module 'fastify' {
@@ -11,11 +12,16 @@ declare module 'fastify' {
   }
 }
 
-/** Token sets per identity (the service and each session), persisted, renewed single-flight. */
+/**
+ * Token sets per identity (the service and each session), persisted, renewed single-flight: in-process always,
+ * and across replicas when the store is the shared database.
+ */
 export default fp(
   async (app) => {
     const ec = app.config.evercycle
-    const store = await FileTokenStore.open(ec.tokenFile)
+    // PostgreSQL (DATABASE_URL) shares tokens and sessions between replicas; one box keeps the files
+    const store: TokenStore =
+      app.db.kind === 'postgres' ? new DbTokenStore(app.db, app.vault) : await FileTokenStore.open(ec.tokenFile)
     const manager = new TokenManager(store, app.evercycleClient, {
       skewMs: ec.refreshSkewMs,
       signInBackoffMs: ec.signInBackoffMs,
@@ -26,5 +32,5 @@ export default fp(
     app.decorate('gatewaySessions', new SessionService(store, manager, app.config.security.sessionTtlMs))
     app.addHook('onClose', async () => store.close())
   },
-  { name: 'token-store', dependencies: ['app-config', 'evercycle-client'] }
+  { name: 'token-store', dependencies: ['app-config', 'evercycle-client', 'db', 'secret-vault'] }
 )
