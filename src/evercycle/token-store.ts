@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import path from 'node:path'
 import { writeFileAtomic } from '../util/atomic-write.js'
 import { formatAuthProperties, parseAuthProperties } from './auth-properties.js'
 import type { TokenSet } from './tokens.js'
