@@ -92,9 +92,10 @@ let installed = false
 
 /**
  * Children must not outlive the bench: on a normal end they are stopped politely; on Ctrl-C, SIGTERM or an
- * uncaught error they are killed, and the synchronous `exit` hook catches whatever is left.
+ * uncaught error they are killed, and the synchronous `exit` hook catches whatever is left. `cleanup` runs
+ * after the kill on a signal (bounded to 5 s), for what is not a process, such as a database schema.
  */
-export function killChildrenOnExit(): void {
+export function killChildrenOnExit(cleanup?: () => Promise<void>): void {
   if (installed) return
   installed = true
   process.once('exit', () => {
@@ -104,7 +105,10 @@ export function killChildrenOnExit(): void {
     process.once(signal, () => {
       process.stderr.write(`\n${signal}: stopping the bench's children\n`)
       for (const child of running) child.killNow()
-      process.exit(130)
+      if (cleanup === undefined) process.exit(130)
+      // e.g. dropping a database schema: given a few seconds, never allowed to keep the bench alive
+      const bounded = Promise.race([cleanup().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))])
+      void bounded.then(() => process.exit(130))
     })
   }
 }

@@ -28,7 +28,7 @@ function run(options: autocannon.Options, onLatency?: (ms: number) => void): Pro
   })
 }
 
-function percentile(sorted: Float64Array, p: number): number {
+export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
   return sorted[Math.max(0, index)] ?? Number.NaN

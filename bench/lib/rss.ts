@@ -39,3 +39,19 @@ export class RssSampler {
     if (rss > this.peak) this.peak = rss
   }
 }
+
+/**
+ * A process's resting RSS: the median of samples taken over `ms` after it has gone idle, so one GC pause or
+ * a late allocation doesn't decide the number. Undefined where there is no /proc.
+ */
+export async function restingRss(pid: number, ms = 1000, intervalMs = 50): Promise<number | undefined> {
+  const samples: number[] = []
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    const rss = rssOf(pid)
+    if (rss !== undefined) samples.push(rss)
+    await new Promise((r) => setTimeout(r, intervalMs))
+  }
+  samples.sort((a, b) => a - b)
+  return samples[Math.floor(samples.length / 2)]
+}

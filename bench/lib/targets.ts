@@ -25,7 +25,7 @@ const SIMULATOR_JS = path.resolve(here, '..', '..', 'src', 'simulator', 'main.js
 const PROXY_JS = path.resolve(here, 'minimal-proxy.js')
 
 /** Only what a Node process needs from our environment: a developer's own DATABASE_URL etc. must not leak in. */
-function baseEnv(): NodeJS.ProcessEnv {
+export function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ']) {
     const value = process.env[key]

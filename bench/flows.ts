@@ -1,0 +1,306 @@
+import { randomBytes } from 'node:crypto'
+import { cpus, loadavg } from 'node:os'
+import { DEMO_INPUT, setUpDemoFlow } from '../src/demo/demo-flow.js'
+import { FlowRunnerApi } from '../src/demo/flowrunner-api.js'
+import { crashes, killChildrenOnExit, stopAll } from './lib/children.js'
+import { CpuMeter } from './lib/cpu.js'
+import { closedLoop, serverTimes } from './lib/flow-load.js'
+import { ADMIN_EMAIL, ADMIN_PASSWORD, createSchemas, startFlowServer, startReceiver, type Backend, type PgSchemas, type Receiver } from './lib/flow-server.js'
+import { percentile } from './lib/load.js'
+import { fmtMb, fmtMs, goalLines, type Goal } from './lib/report.js'
+import { restingRss } from './lib/rss.js'
+import { startSimulator } from './lib/targets.js'
+
+/**
+ * `npm run bench:flows`: FlowRunner executions per second for the demo's flow (transform → evercycle get-all
+ * against the simulator → condition → signed webhook to the demo's receiver), on PGlite and on PostgreSQL, at
+ * each worker concurrency. The server runs from the built dist as its own child process (NODE_ENV=production,
+ * LOG_LEVEL=warn), so its event loop is not shared with the load generator; simulator and receiver are
+ * children too. Goals are reported as PASS/FAIL; the exit code is non-zero only on a crash or a broken run.
+ *
+ *   BENCH_EXECUTIONS (1000)      executions per measured round
+ *   BENCH_CONCURRENCY (10,50)    FLOWRUNNER_CONCURRENCY values; the load keeps as many executions in flight
+ *   BENCH_BACKENDS (pglite,postgres)
+ *   BENCH_ROUNDS (3)             measured rounds per server (RSS is compared between the first and the last)
+ *   BENCH_WARMUP (200)           executions run and discarded before the first round
+ *   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test)  a fresh schema is made in it and dropped
+ *   BENCH_DEADLINE_SECONDS (1500) the whole bench is stopped (children killed, schemas dropped) after this
+ *   BENCH_SERVER_NODE_ARGS      node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ */
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`)
+  return value
+}
+
+function envList(name: string, fallback: string): string[] {
+  return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+const settings = {
+  executions: Math.round(envNumber('BENCH_EXECUTIONS', 1000)),
+  concurrencies: envList('BENCH_CONCURRENCY', '10,50').map(Number),
+  backends: envList('BENCH_BACKENDS', 'pglite,postgres') as Backend[],
+  rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
+  warmup: Math.round(envNumber('BENCH_WARMUP', 200)),
+  databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  deadlineSeconds: envNumber('BENCH_DEADLINE_SECONDS', 1500)
+}
+for (const b of settings.backends) if (b !== 'pglite' && b !== 'postgres') throw new Error(`unknown backend ${b}`)
+for (const c of settings.concurrencies) if (!Number.isInteger(c) || c < 1) throw new Error(`bad concurrency ${c}`)
+
+/** Goals from issue 7. */
+const GOAL_EXEC_PER_S = 250
+const GOAL_Q2S_P99_MS = 50
+/** RSS "no growth": the last round may end at most this much above the first (allocator and GC noise). */
+const RSS_TOLERANCE = 0.05
+const EXECUTION_TIMEOUT_MS = 60_000
+
+const BACKEND_NAME: Record<Backend, string> = { pglite: 'PGlite (embedded)', postgres: 'PostgreSQL' }
+
+const log = (line = ''): void => {
+  process.stdout.write(`${line}\n`)
+}
+const progress = (line: string): void => {
+  process.stderr.write(`  .. ${line}\n`)
+}
+
+/** Schemas not yet dropped: a signal or the deadline drops them on the way out. */
+const liveSchemas = new Set<PgSchemas>()
+async function dropSchemas(): Promise<void> {
+  await Promise.all([...liveSchemas].map((s) => s.drop().then(() => liveSchemas.delete(s))))
+}
+
+const sorted = (values: number[]): Float64Array => Float64Array.from(values).sort()
+const p = (values: Float64Array, q: number): number => percentile(values, q)
+
+interface Round {
+  execPerSec: number
+  queueToStart: Float64Array
+  endToEnd: Float64Array
+  clientEndToEnd: Float64Array
+  wsLag: Float64Array
+  rssBefore: number | undefined
+  rssAfter: number | undefined
+  /** CPU milliseconds per execution: the server process, and the bench (load generator) itself. */
+  serverCpuMs: number | undefined
+  benchCpuMs: number
+  /** Share of the machine's cores busy during the round (everything, other users included). */
+  machineBusy: number | undefined
+  /** Failed requests/sockets, executions that did not complete, deliveries missing or refused. */
+  errors: string[]
+}
+
+async function runRound(
+  api: FlowRunnerApi,
+  wsBase: string,
+  flowId: string,
+  inflight: number,
+  total: number,
+  receiver: Receiver,
+  pid: number
+): Promise<Round> {
+  const rssBefore = await restingRss(pid)
+  const before = await receiver.counts()
+  const cpu = new CpuMeter(pid)
+  cpu.start()
+  const load = await closedLoop({ api, wsBase, flowId, input: DEMO_INPUT, total, inflight, executionTimeoutMs: EXECUTION_TIMEOUT_MS })
+  const used = cpu.stop()
+  const rssAfter = await restingRss(pid)
+  const after = await receiver.counts()
+  const times = await serverTimes(api, load.samples)
+  const errors = [...load.errors, ...times.problems]
+  const delivered = after.accepted - before.accepted
+  if (delivered !== total) errors.push(`receiver accepted ${delivered} signed deliveries, expected ${total}`)
+  if (after.rejected !== before.rejected) errors.push(`receiver refused ${after.rejected - before.rejected} deliveries (bad signature)`)
+  for (const s of load.samples) if (s.finalType !== 'execution_completed') errors.push(`${s.id}: ${s.finalType}`)
+  return {
+    execPerSec: load.samples.length / load.wallSeconds,
+    queueToStart: sorted(times.queueToStartMs),
+    endToEnd: sorted(times.endToEndMs),
+    clientEndToEnd: sorted(load.samples.map((s) => s.finalAt - s.postedAt)),
+    wsLag: sorted(load.wsLagsMs),
+    rssBefore,
+    rssAfter,
+    serverCpuMs: used.serverMs === undefined ? undefined : used.serverMs / Math.max(1, load.samples.length),
+    benchCpuMs: used.selfMs / Math.max(1, load.samples.length),
+    machineBusy: used.machineBusy,
+    errors
+  }
+}
+
+const COLUMNS: Array<[string, number]> = [
+  ['round', 6],
+  ['exec/s', 7],
+  ['start p50', 10],
+  ['start p99', 10],
+  ['e2e p50', 8],
+  ['e2e p99', 8],
+  ['client p99', 11],
+  ['ws lag p50', 11],
+  ['ws lag p99', 11],
+  ['RSS before', 11],
+  ['RSS after', 10],
+  ['srv CPU', 8],
+  ['bench CPU', 10],
+  ['busy', 5],
+  ['errors', 7]
+]
+
+function line(cells: string[]): string {
+  return `  ${cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]?.[1] ?? 0) : c.padStart(COLUMNS[i]?.[1] ?? 0))).join(' ')}`
+}
+
+function roundLine(label: string, r: Round): string {
+  const mb = (b: number | undefined): string => (b === undefined ? 'n/a' : fmtMb(b))
+  return line([
+    label,
+    r.execPerSec.toFixed(0),
+    fmtMs(p(r.queueToStart, 50)),
+    fmtMs(p(r.queueToStart, 99)),
+    fmtMs(p(r.endToEnd, 50)),
+    fmtMs(p(r.endToEnd, 99)),
+    fmtMs(p(r.clientEndToEnd, 99)),
+    fmtMs(p(r.wsLag, 50)),
+    fmtMs(p(r.wsLag, 99)),
+    mb(r.rssBefore),
+    mb(r.rssAfter),
+    r.serverCpuMs === undefined ? 'n/a' : r.serverCpuMs.toFixed(2),
+    r.benchCpuMs.toFixed(2),
+    r.machineBusy === undefined ? 'n/a' : `${Math.round(r.machineBusy * 100)}%`,
+    String(r.errors.length)
+  ])
+}
+
+function pooled(rounds: Round[], pick: (r: Round) => Float64Array): Float64Array {
+  return sorted(rounds.flatMap((r) => [...pick(r)]))
+}
+
+async function runServer(backend: Backend, concurrency: number, simUrl: string, receiver: Receiver, secret: string): Promise<Goal[]> {
+  const schemas = backend === 'postgres' ? await createSchemas(settings.databaseUrl) : undefined
+  if (schemas !== undefined) liveSchemas.add(schemas)
+  const title = `${BACKEND_NAME[backend]}, FLOWRUNNER_CONCURRENCY=${concurrency}`
+  progress(`${title}: starting the server${schemas === undefined ? '' : ` (schemas ${schemas.schema}, ${schemas.queueSchema})`}`)
+  const server = await startFlowServer({ backend, concurrency, simulatorUrl: simUrl, receiverPort: receiver.port, ...(schemas === undefined ? {} : { schemas }) })
+  const api = new FlowRunnerApi(server.url, { connections: concurrency + 8 })
+  const wsBase = server.url.replace(/^http/, 'ws')
+  try {
+    const setup = await setUpDemoFlow(api, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, receiverUrl: receiver.url, secret: { value: secret, created: true } })
+    progress(`${title}: warm-up, ${settings.warmup} executions`)
+    const warm = await closedLoop({ api, wsBase, flowId: setup.flowId, input: DEMO_INPUT, total: settings.warmup, inflight: concurrency, executionTimeoutMs: EXECUTION_TIMEOUT_MS })
+    if (warm.errors.length > 0) throw new Error(`warm-up failed: ${warm.errors.slice(0, 3).join('; ')}`)
+    const rounds: Round[] = []
+    for (let i = 1; i <= settings.rounds; i++) {
+      progress(`${title}: round ${i}/${settings.rounds}, ${settings.executions} executions, ${concurrency} in flight`)
+      rounds.push(await runRound(api, wsBase, setup.flowId, concurrency, settings.executions, receiver, server.child.pid))
+    }
+    log()
+    log(`${title}: ${settings.executions} executions per round, ${concurrency} in flight`)
+    log(line(COLUMNS.map(([name]) => name)))
+    rounds.forEach((r, i) => log(roundLine(String(i + 1), r)))
+    const all = {
+      start: pooled(rounds, (r) => r.queueToStart),
+      e2e: pooled(rounds, (r) => r.endToEnd),
+      client: pooled(rounds, (r) => r.clientEndToEnd),
+      lag: pooled(rounds, (r) => r.wsLag)
+    }
+    const rates = rounds.map((r) => r.execPerSec).sort((a, b) => a - b)
+    const medianRate = rates[Math.floor((rates.length - 1) / 2)] ?? 0
+    const errors = rounds.flatMap((r) => r.errors)
+    log(
+      `  all rounds: start p50/p99 ${fmtMs(p(all.start, 50))}/${fmtMs(p(all.start, 99))} ms, e2e ${fmtMs(p(all.e2e, 50))}/${fmtMs(p(all.e2e, 99))} ms, ` +
+        `client e2e ${fmtMs(p(all.client, 50))}/${fmtMs(p(all.client, 99))} ms, ws lag ${fmtMs(p(all.lag, 50))}/${fmtMs(p(all.lag, 99))} ms ` +
+        `(${all.lag.length} live messages), max start ${fmtMs(all.start[all.start.length - 1] ?? Number.NaN)} ms`
+    )
+    for (const e of errors.slice(0, 5)) log(`  error: ${e}`)
+    if (errors.length > 5) log(`  ... and ${errors.length - 5} more errors`)
+
+    const goals: Goal[] = []
+    if (backend === 'postgres') {
+      goals.push({ ok: medianRate >= GOAL_EXEC_PER_S, text: `${title}: >= ${GOAL_EXEC_PER_S} executions/s (median round): ${medianRate.toFixed(0)}/s` })
+    }
+    const p99 = p(all.start, 99)
+    goals.push({ ok: p99 < GOAL_Q2S_P99_MS, text: `${title}: p99 created -> first node started < ${GOAL_Q2S_P99_MS} ms: ${fmtMs(p99)} ms` })
+    const first = rounds[0]?.rssAfter
+    const last = rounds[rounds.length - 1]?.rssAfter
+    if (first !== undefined && last !== undefined && rounds.length > 1) {
+      const growth = last - first
+      goals.push({
+        ok: growth <= first * RSS_TOLERANCE,
+        text: `${title}: no RSS growth across rounds (after round 1 vs ${rounds.length}, within ${RSS_TOLERANCE * 100}%): ${fmtMb(first)} -> ${fmtMb(last)} (${growth >= 0 ? '+' : ''}${fmtMb(growth)})`
+      })
+    }
+    goals.push({ ok: errors.length === 0, text: `${title}: every execution completed and delivered a valid signed webhook: ${errors.length} errors` })
+    return goals
+  } finally {
+    await api.close()
+    await server.child.stop()
+    await server.cleanup()
+    if (schemas !== undefined) {
+      await schemas.drop()
+      liveSchemas.delete(schemas)
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  killChildrenOnExit(dropSchemas)
+  const deadline = setTimeout(() => {
+    process.stderr.write(`\nbench deadline of ${settings.deadlineSeconds} s reached: stopping\n`)
+    void Promise.race([Promise.all([stopAll(), dropSchemas()]), new Promise((r) => setTimeout(r, 5000))]).then(() => process.exit(2))
+  }, settings.deadlineSeconds * 1000)
+  deadline.unref()
+
+  const started = Date.now()
+  log(`FlowRunner flows bench: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  log(
+    `flow: the demo's (transform -> evercycle get-all -> condition -> signed webhook; 4 nodes run per execution), input ${JSON.stringify(DEMO_INPUT)}`
+  )
+  log(
+    'server: built dist as a child process, NODE_ENV=production, LOG_LEVEL=warn; simulator and webhook receiver are children too; ' +
+      'load generator, server, database, simulator and receiver share the machine'
+  )
+  log(
+    `load: closed loop, as many executions in flight as FLOWRUNNER_CONCURRENCY, each watched over its own WebSocket until its final message; ` +
+      `${settings.warmup} warm-up executions, then ${settings.rounds} round(s) of ${settings.executions}`
+  )
+  log(
+    'columns (ms): start = created_at -> "Execution started" log row (the first node begins); e2e = created_at -> completed_at (server clock); ' +
+      'client = POST sent -> final WebSocket message received; ws lag = message receipt - its timestamp; RSS = server process, at rest before/after; ' +
+      'srv/bench CPU = CPU ms per execution of the server process / of this load generator; busy = share of all cores busy during the round (anything running)'
+  )
+  const secret = randomBytes(24).toString('base64url')
+  const sim = await startSimulator(0)
+  const receiver = await startReceiver(secret)
+  const goals: Goal[] = []
+  try {
+    for (const backend of settings.backends) {
+      for (const concurrency of settings.concurrencies) goals.push(...(await runServer(backend, concurrency, sim.url, receiver, secret)))
+    }
+  } finally {
+    await Promise.all([sim.child.stop(), receiver.child.stop()])
+  }
+  log()
+  log(goalLines(goals))
+  log()
+  log(`${goals.filter((g) => g.ok).length}/${goals.length} goals met in ${Math.round((Date.now() - started) / 1000)} s`)
+  if (crashes.length > 0) {
+    process.stderr.write(`\nA child process crashed during the bench:\n${crashes.join('\n')}\n`)
+    return 1
+  }
+  return 0
+}
+
+let code = 1
+try {
+  code = await main()
+} catch (err) {
+  process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`)
+  if (crashes.length > 0) process.stderr.write(`${crashes.join('\n')}\n`)
+} finally {
+  await stopAll()
+  await dropSchemas().catch((err: unknown) => process.stderr.write(`dropping the bench schemas failed: ${String(err)}\n`))
+}
+process.exit(code)
