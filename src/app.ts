@@ -10,6 +10,10 @@ import endpointRegistry from '../plugins/endpoint-registry.js'
 import errors from '../plugins/errors.js'
 import gatewayAuth from '../plugins/gateway-auth.js'
 import rateLimit from '../plugins/rate-limit.js'
+import metrics from '../plugins/metrics.js'
+import loadShedding from '../plugins/load-shedding.js'
+import metricsSources from '../plugins/metrics-sources.js'
+import metricsRoute from '../routes/metrics.js'
 import securityHeaders from '../plugins/security-headers.js'
 import evercycleClient from '../plugins/evercycle-client.js'
 import operationCaller from '../plugins/operation-caller.js'
@@ -17,6 +21,7 @@ import requestId from '../plugins/request-id.js'
 import swagger from '../plugins/swagger.js'
 import secretVault from '../plugins/secret-vault.js'
 import flowEngine from '../plugins/flow-engine.js'
+import clusterEvents from '../plugins/cluster-events.js'
 import websocket from '../plugins/websocket.js'
 import v1Executions from '../routes/v1/executions.js'
 import wsExecutions from '../routes/ws/executions.js'
@@ -101,6 +106,9 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await instance.register(requestId)
   await instance.register(securityHeaders)
   await instance.register(corsPolicy)
+  // metrics time every route registered after them; load shedding refuses work before auth or rate limits
+  await instance.register(metrics)
+  await instance.register(loadShedding)
   await instance.register(rateLimit)
   await instance.register(swagger)
   // the database and the master key come first: with DATABASE_URL the token store lives there
@@ -114,6 +122,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
 
   await instance.register(health)
   await instance.register(apiReady)
+  await instance.register(metricsRoute)
   await instance.register(apiAuth)
   await instance.register(apiList)
   await instance.register(apiOperations)
@@ -129,6 +138,9 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await instance.register(v1Flows)
   await instance.register(websocket)
   await instance.register(flowEngine)
+  await instance.register(clusterEvents)
   await instance.register(v1Executions)
   await instance.register(wsExecutions)
+  // last: it reads from the engine, queue, token manager and upstream client
+  await instance.register(metricsSources)
 }

@@ -1,19 +1,18 @@
 import pg from 'pg'
 import t from 'tap'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/simulator/simulator.js'
-import { backendEnv, SECRETS_KEY, TEST_DATABASE_URL } from '../helpers/flowrunner.js'
+import { backendEnv, SECRETS_KEY, TEST_DATABASE_URL, type Tap } from '../helpers/flowrunner.js'
 import { buildGateway, startSimulator } from '../helpers/gateway.js'
 
 const USERS = { [DEMO_USERNAME]: DEMO_PASSWORD, 'alice@example.com': 'alice-pw-1' }
 
 /** Two gateway replicas on one fresh PostgreSQL schema, as a cluster would run them. */
 async function replicas(t: Tap, sim: Awaited<ReturnType<typeof startSimulator>>, n = 2) {
-  const env = { ...(await backendEnv(t, 'postgres')), FLOWRUNNER_SECRETS_KEY: SECRETS_KEY, GATEWAY_AUTH: 'session', GATEWAY_API_KEYS: 'cluster-key-0123456789', SESSION_SECRET: 'cluster-session-secret-0123456789abcdef' }
+  const env: Record<string, string> = { ...(await backendEnv(t, 'postgres')), FLOWRUNNER_SECRETS_KEY: SECRETS_KEY, GATEWAY_AUTH: 'session', GATEWAY_API_KEYS: 'cluster-key-0123456789', SESSION_SECRET: 'cluster-session-secret-0123456789abcdef' }
   const apps = []
   for (let i = 0; i < n; i++) apps.push((await buildGateway(t, { sim, env })).app)
   return { apps, env }
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 const KEY = { 'x-api-key': 'cluster-key-0123456789' }
 
 t.test('replicas share one token set: a refused token is renewed once for the whole cluster', async (t) => {
@@ -69,4 +68,55 @@ t.test('the test database is reachable', async (t) => {
   await client.connect()
   t.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1)
   await client.end()
+})
+
+t.test('an execution running on one replica is watched and cancelled through another', async (t) => {
+  const { buildFlowRunner } = await import('../helpers/flowrunner.js')
+  const { createFlow, runFlow } = await import('../helpers/executions.js')
+  const { startReceiver } = await import('../helpers/receiver.js')
+  const receiver = await startReceiver(t)
+  receiver.on('/slow', { hang: true }).on('/after', { status: 200, body: { ok: true } })
+  const shared = { ...(await backendEnv(t, 'postgres')), FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${receiver.port}` }
+  const worker = await buildFlowRunner(t, { backend: 'postgres', env: shared })
+  const api = await buildFlowRunner(t, { backend: 'postgres', env: { ...shared, FLOWRUNNER_WORKER: 'false' } })
+  const token = await api.login('admin@example.com', 'admin-password-1')
+  const flowId = await createFlow(api, token, `
+metadata:
+  name: slow
+nodes:
+  start:
+    type: http.request
+    params:
+      url: ${receiver.url}/slow
+      timeout: 60000
+    timeout: 60000
+    next:
+      default: after
+  after:
+    type: webhook
+    params:
+      url: ${receiver.url}/after
+`)
+  const seen: string[] = []
+  const cancelledOnWorker = new Promise<void>((resolve) => {
+    const id = runFlow(api, token, flowId).then((executionId) => {
+      api.app.executionEvents.subscribe(executionId, (e) => seen.push(e.type))
+      worker.app.executionEvents.subscribe(executionId, (e) => {
+        if (e.type === 'execution_cancelled') resolve()
+      })
+      return executionId
+    })
+    void id.then(async (executionId) => {
+      await receiver.arrival('/slow')
+      const res = await api.request('DELETE', `/api/v1/executions/${executionId}`, { token })
+      t.equal(res.statusCode, 200)
+      t.same(res.json(), { message: 'Execution cancelled successfully' })
+    })
+  })
+  await cancelledOnWorker
+  t.ok(seen.includes('execution_update'), `the API replica saw the worker's events: ${seen.join(',')}`)
+  t.ok(seen.includes('log'))
+  for (let i = 0; i < 100 && receiver.aborted === 0; i++) await new Promise((r) => setTimeout(r, 50))
+  t.equal(receiver.aborted, 1, 'the worker replica tore down its HTTP call')
+  t.equal(receiver.to('/after').length, 0, 'nothing after the cancelled node ran')
 })

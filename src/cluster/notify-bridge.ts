@@ -1,0 +1,104 @@
+import pg from 'pg'
+import type { ExecutionEvent } from '../flows/engine/events.js'
+import type { Logger } from '../util/logger.js'
+
+/** NOTIFY payloads are limited to 8000 bytes; anything larger travels by reference through a table. */
+const INLINE_LIMIT = 7500
+
+interface Envelope {
+  /** The replica that published it: replicas skip their own. */
+  o: string
+  e?: ExecutionEvent
+  /** execution_events.id holding an event too large to inline. */
+  ref?: string
+}
+
+export interface BridgeOptions {
+  connectionString: string
+  channel: string
+  origin: string
+  log: Logger
+  deliver: (event: ExecutionEvent) => void
+}
+
+/**
+ * Carries execution events between replicas through PostgreSQL LISTEN/NOTIFY: every replica publishes what its
+ * engine emits and delivers what the others emit to its own WebSocket subscribers (and its engine, for
+ * cancels). One connection listens; one publishes, in order, so a subscriber sees an execution's events in the
+ * order they happened.
+ */
+export class NotifyBridge {
+  private listener: pg.Client | undefined
+  private publisher: pg.Client | undefined
+  private chain: Promise<void> = Promise.resolve()
+  private stopped = false
+  private pruneTimer: NodeJS.Timeout | undefined
+
+  constructor(private readonly options: BridgeOptions) {}
+
+  async start(): Promise<void> {
+    this.publisher = await this.connect()
+    await this.listen()
+    this.pruneTimer = setInterval(() => void this.prune(), 60_000)
+    this.pruneTimer.unref()
+  }
+
+  publish(event: ExecutionEvent): void {
+    this.chain = this.chain.then(() => this.send(event)).catch((err: unknown) => this.options.log.warn({ err }, 'cluster: event publish failed'))
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearInterval(this.pruneTimer)
+    await this.chain
+    await Promise.all([this.listener?.end().catch(() => undefined), this.publisher?.end().catch(() => undefined)])
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.options.connectionString })
+    client.on('error', (err) => this.options.log.warn({ err }, 'cluster: notify connection error'))
+    await client.connect()
+    return client
+  }
+
+  private async listen(): Promise<void> {
+    const client = await this.connect()
+    this.listener = client
+    client.on('notification', (msg) => void this.receive(msg.payload))
+    client.on('end', () => {
+      if (!this.stopped) setTimeout(() => void this.listen().catch((err: unknown) => this.options.log.error({ err }, 'cluster: re-listen failed')), 1000).unref()
+    })
+    await client.query(`LISTEN ${pg.escapeIdentifier(this.options.channel)}`)
+  }
+
+  private async send(event: ExecutionEvent): Promise<void> {
+    const publisher = this.publisher
+    if (publisher === undefined || this.stopped) return
+    let payload = JSON.stringify({ o: this.options.origin, e: event } satisfies Envelope)
+    if (Buffer.byteLength(payload) > INLINE_LIMIT) {
+      const { rows } = await publisher.query<{ id: string }>('INSERT INTO execution_events (payload) VALUES ($1::jsonb) RETURNING id::text AS id', [JSON.stringify(event)])
+      payload = JSON.stringify({ o: this.options.origin, ref: rows[0]?.id } satisfies Envelope)
+    }
+    await publisher.query('SELECT pg_notify($1, $2)', [this.options.channel, payload])
+  }
+
+  private async receive(payload: string | undefined): Promise<void> {
+    if (payload === undefined) return
+    try {
+      const envelope = JSON.parse(payload) as Envelope
+      if (envelope.o === this.options.origin) return
+      let event = envelope.e
+      if (event === undefined && envelope.ref !== undefined && this.publisher !== undefined) {
+        const { rows } = await this.publisher.query<{ payload: ExecutionEvent }>('SELECT payload FROM execution_events WHERE id = $1', [envelope.ref])
+        event = rows[0]?.payload
+      }
+      if (event !== undefined) this.options.deliver(event)
+    } catch (err) {
+      this.options.log.warn({ err }, 'cluster: bad notification')
+    }
+  }
+
+  private async prune(): Promise<void> {
+    await this.publisher?.query("DELETE FROM execution_events WHERE created_at < now() - interval '10 minutes'").catch(() => undefined)
+  }
+}
