@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import type { Agent } from 'undici'
 import { domainError } from '../../errors.js'
 import type { QueueJob } from '../../queue/job-queue.js'
@@ -15,6 +16,8 @@ import { NodeFailure, type NodeOutcome, type RunContext } from './node-runtime.j
 import { SecretMasker } from './secret-masker.js'
 
 export const STEP_QUEUE = 'flowrunner-step'
+/** This process, as `host:pid`. */
+const WORKER = `${hostname()}:${process.pid}`
 
 export interface EngineSettings {
   concurrency: number
@@ -274,7 +277,8 @@ export class Engine {
       this.publish({ type: 'log', execution_id: execution.id, level: 'info', message: 'Execution started', node_id: nodeId, node_type: node.type, timestamp: now() })
     }
     this.publish({ type: 'execution_update', execution_id: execution.id, status: 'running', node_id: nodeId, node_type: node.type, timestamp: now() })
-    log('info', 'Node started', execution.attempt > 1 ? { attempt: execution.attempt } : undefined)
+    // which replica ran the node: operators (and the cluster test) can tell where work went
+    log('info', 'Node started', { worker: WORKER, ...(execution.attempt > 1 ? { attempt: execution.attempt } : {}) })
 
     const remainingMs = Math.max(0, execution.deadlineAt.getTime() - Date.now())
     const timeoutMs = Math.min(node.timeout_ms ?? settings.defaultNodeTimeoutMs, remainingMs)
@@ -314,6 +318,13 @@ export class Engine {
     const durationMs = Date.now() - started
     if (outcome !== undefined) {
       await this.succeed(execution, node, nodeId, outcome, durationMs, masker, logs, log)
+      return 'done'
+    }
+    if (Date.now() >= execution.deadlineAt.getTime()) {
+      // the execution's own deadline cut the node short: no retry, no error edge, the execution is over
+      const error = `Execution timed out after ${settings.executionTimeoutMs} ms`
+      log('error', 'Node failed', { error, duration_ms: durationMs })
+      await this.fail(execution, error, nodeId, node.type, logs)
       return 'done'
     }
     const f = failure ?? new NodeFailure('Node failed', false)

@@ -62,9 +62,9 @@ function flatHeaders(headers: Dispatcher.ResponseData['headers']): Record<string
   return out
 }
 
-function describe(err: unknown, signal: AbortSignal, timeout: AbortSignal): HttpCallError {
+function describe(err: unknown, signal: AbortSignal, timeout: AbortSignal, timeoutMs: number): HttpCallError {
   if (signal.aborted) return new HttpCallError('Request aborted', false)
-  if (timeout.aborted) return new HttpCallError('Request timed out', true)
+  if (timeout.aborted) return new HttpCallError(`HTTP request timed out after ${timeoutMs} ms`, true)
   const e = err as { name?: string; message?: string; code?: string }
   if (e.name === 'BlockedAddressError') return new HttpCallError(e.message ?? 'Blocked address', false)
   if (err instanceof HttpCallError) return err
@@ -123,6 +123,6 @@ export async function httpCall(agent: Agent, call: HttpCall): Promise<HttpResult
       return { status_code: res.statusCode, headers: responseHeaders, body: parsed, url: url.href }
     }
   } catch (err) {
-    throw describe(err, call.signal, timeout)
+    throw describe(err, call.signal, timeout, call.timeoutMs)
   }
 }

@@ -10,6 +10,8 @@ export interface HttpNodeParams {
   body?: unknown
   /** Signs the exact body bytes with HMAC-SHA256 (webhooks). */
   signingSecret?: string
+  /** The request's own bound (http.request `timeout`), within the node's. */
+  timeoutMs?: number
 }
 
 /** Shared by http.request and webhook: one guarded call; status >= 400 fails the node. */
@@ -31,7 +33,7 @@ export async function runHttpNode(p: HttpNodeParams, ctx: RunContext): Promise<N
       query: p.query,
       body,
       signal: ctx.signal,
-      timeoutMs: ctx.timeoutMs,
+      timeoutMs: Math.min(ctx.timeoutMs, p.timeoutMs ?? ctx.timeoutMs),
       maxBytes: ctx.maxResponseBytes
     })
   } catch (err) {

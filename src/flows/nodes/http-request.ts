@@ -1,7 +1,9 @@
 import { Type } from '@sinclair/typebox'
 import { checkDuration, checkUrl } from './checks.js'
 import { defineNodeType } from './node-type.js'
+import { parseDuration } from '../duration.js'
 import { asRecord, asString, asStringRecord, runHttpNode } from '../engine/http-node.js'
+import { NodeFailure } from '../engine/node-runtime.js'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
 
@@ -24,15 +26,19 @@ export const httpRequest = defineNodeType({
   description: 'Calls an HTTP API',
   params: HttpRequestParamsSchema,
   check: (params) => [...checkUrl(params.url, ['url']), ...checkDuration(params.timeout, ['timeout'])],
-  run: (p, ctx) =>
-    runHttpNode(
+  run: async (p, ctx) => {
+    const timeoutMs = typeof p.timeout === 'number' || typeof p.timeout === 'string' ? parseDuration(p.timeout) : undefined
+    if (p.timeout !== undefined && timeoutMs === undefined) throw new NodeFailure(`Invalid timeout ${JSON.stringify(p.timeout)}`, false)
+    return runHttpNode(
       {
         url: asString(p.url, 'url'),
         method: typeof p.method === 'string' ? p.method : 'GET',
         headers: asStringRecord(p.headers, 'headers'),
         query: asRecord(p.query, 'query'),
-        body: p.body
+        body: p.body,
+        ...(timeoutMs === undefined ? {} : { timeoutMs })
       },
       ctx
     )
+  }
 })
