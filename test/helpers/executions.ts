@@ -61,7 +61,8 @@ export class EventRecorder {
   private readonly waiters: Array<{ id: string; match: (e: ExecutionEvent) => boolean; resolve: (e: ExecutionEvent) => void }> = []
 
   constructor(fr: FlowRunner) {
-    const off = fr.app.executionEvents.subscribeAll((event) => {
+    // lives as long as the app's event bus: nothing to unsubscribe
+    fr.app.executionEvents.subscribeAll((event) => {
       const list = this.byExecution.get(event.execution_id) ?? []
       list.push(event)
       this.byExecution.set(event.execution_id, list)
@@ -70,7 +71,6 @@ export class EventRecorder {
         else this.waiters.push(w)
       }
     })
-    fr.app.addHook('onClose', async () => off())
   }
 
   events(id: string): ExecutionEvent[] {
@@ -117,4 +117,17 @@ export async function setSecret(fr: FlowRunner, user: { id: string; token: strin
 export async function runToEnd(fr: FlowRunner, token: string, definition: string, input: unknown = {}): Promise<ExecutionReply> {
   const flowId = await createFlow(fr, token, definition)
   return waitFinal(fr, token, await runFlow(fr, token, flowId, input))
+}
+
+/**
+ * Resolves once no queue job of the execution is waiting, deferred or running: after that nothing more of it
+ * can run. Reads pg-boss's job table (a state check, not a timing assertion).
+ */
+export async function jobsSettled(fr: FlowRunner, id: string): Promise<void> {
+  const schema = fr.app.config.flowRunner.queueSchema
+  for (;;) {
+    const [row] = await fr.sql<{ n: string }>(`SELECT count(*)::text AS n FROM ${schema}.job WHERE data->>'executionId' = $1 AND state < 'completed'`, [id])
+    if (row?.n === '0') return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
 }
