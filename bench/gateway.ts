@@ -83,9 +83,12 @@ async function runScenario(scenario: Scenario): Promise<Goal[]> {
   const gateway = await startGateway(sim.url)
   try {
     const targets: Array<{ target: LoadTarget; enveloped: boolean }> = [
-      { target: { name: 'direct', url: `${sim.url}/v1/asset`, headers: sim.tokenHeaders }, enveloped: false },
-      { target: { name: 'minimal proxy', url: `${proxy.url}/api/get-all`, headers: {} }, enveloped: true },
-      { target: { name: 'gateway', url: `${gateway.url}/api/get-all`, headers: gatewayClientHeaders }, enveloped: true }
+      { target: { name: 'direct', url: `${sim.url}/v1/asset`, headers: sim.tokenHeaders, pid: sim.child.pid }, enveloped: false },
+      { target: { name: 'minimal proxy', url: `${proxy.url}/api/get-all`, headers: {}, pid: proxy.child.pid }, enveloped: true },
+      {
+        target: { name: 'gateway', url: `${gateway.url}/api/get-all`, headers: gatewayClientHeaders, pid: gateway.child.pid },
+        enveloped: true
+      }
     ]
     for (const t of targets) await checkTarget(t.target, t.enveloped)
     const runs = new Map<string, Measurement[]>(targets.map((t) => [t.target.name, []]))

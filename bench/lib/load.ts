@@ -1,9 +1,12 @@
 import autocannon from 'autocannon'
+import { processCpuMs } from './cpu.js'
 
 export interface LoadTarget {
   name: string
   url: string
   headers: Record<string, string>
+  /** The process serving it, whose CPU time per request is reported. */
+  pid?: number
 }
 
 export interface Measurement {
@@ -17,6 +20,8 @@ export interface Measurement {
   non2xx: number
   requests: number
   seconds: number
+  /** CPU microseconds the target process spent per response; undefined without /proc. */
+  cpuUsPerRequest: number | undefined
 }
 
 function run(options: autocannon.Options, onLatency?: (ms: number) => void): Promise<autocannon.Result> {
@@ -61,8 +66,11 @@ export async function measure(target: LoadTarget, connections: number, seconds: 
   const options: autocannon.Options = { url: target.url, headers: target.headers, connections, timeout: 10 }
   if (warmupSeconds > 0) await run({ ...options, duration: warmupSeconds })
   const latencies = new LatencyLog()
+  const cpu0 = target.pid === undefined ? undefined : processCpuMs(target.pid)
   const result = await run({ ...options, duration: seconds }, (ms) => latencies.add(ms))
+  const cpu1 = target.pid === undefined ? undefined : processCpuMs(target.pid)
   const sorted = latencies.sorted()
+  const responses = result.requests.total
   return {
     target: target.name,
     rps: result['2xx'] / result.duration,
@@ -70,7 +78,8 @@ export async function measure(target: LoadTarget, connections: number, seconds: 
     p99: percentile(sorted, 99),
     errors: result.errors,
     non2xx: result.non2xx,
-    requests: result.requests.total,
-    seconds: result.duration
+    requests: responses,
+    seconds: result.duration,
+    cpuUsPerRequest: cpu0 === undefined || cpu1 === undefined || responses === 0 ? undefined : ((cpu1 - cpu0) * 1000) / responses
   }
 }

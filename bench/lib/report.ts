@@ -17,16 +17,22 @@ function row(cells: string[], widths: number[]): string {
   return cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')
 }
 
+const fmtCpu = (us: number | undefined): string => (us === undefined ? 'n/a' : us.toFixed(0))
+
 export function table(measurements: Measurement[]): string {
-  const widths = [16, 10, 9, 9, 8, 8]
-  const lines = [row(['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'], widths)]
+  const widths = [16, 10, 9, 9, 8, 8, 12]
+  const lines = [row(['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'cpu us/req'], widths)]
   for (const m of measurements) {
-    lines.push(row([m.target, fmtRps(m.rps), fmtMs(m.p50), fmtMs(m.p99), String(m.errors), String(m.non2xx)], widths))
+    lines.push(
+      row([m.target, fmtRps(m.rps), fmtMs(m.p50), fmtMs(m.p99), String(m.errors), String(m.non2xx), fmtCpu(m.cpuUsPerRequest)], widths)
+    )
   }
   return lines.map((l) => `  ${l}`).join('\n')
 }
 
 export interface Comparison {
+  /** Gateway CPU per request over the proxy's: what the throughput ratio becomes when the machine is quiet. */
+  cpuVsProxy: number | undefined
   vsProxy: number
   vsDirect: number
   p99AddedVsDirect: number
@@ -34,7 +40,10 @@ export interface Comparison {
 }
 
 export function compare(direct: Measurement, proxy: Measurement, gateway: Measurement): Comparison {
+  const cpuVsProxy =
+    gateway.cpuUsPerRequest === undefined || proxy.cpuUsPerRequest === undefined ? undefined : gateway.cpuUsPerRequest / proxy.cpuUsPerRequest
   return {
+    cpuVsProxy,
     vsProxy: gateway.rps / proxy.rps,
     vsDirect: gateway.rps / direct.rps,
     p99AddedVsDirect: gateway.p99 - direct.p99,
@@ -43,10 +52,11 @@ export function compare(direct: Measurement, proxy: Measurement, gateway: Measur
 }
 
 export function comparisonLine(c: Comparison): string {
-  return (
+  return [
     `  gateway/proxy ${fmtRatio(c.vsProxy)}   gateway/direct ${fmtRatio(c.vsDirect)}   ` +
-    `p99 added vs direct ${signed(c.p99AddedVsDirect)} (vs proxy ${signed(c.p99AddedVsProxy)})`
-  )
+      `p99 added vs direct ${signed(c.p99AddedVsDirect)} (vs proxy ${signed(c.p99AddedVsProxy)})`,
+    `  CPU per request, gateway/proxy: ${c.cpuVsProxy === undefined ? 'n/a' : fmtRatio(c.cpuVsProxy)} (cpu us/req counts the target process only)`
+  ].join('\n')
 }
 
 /** DESIGN.md's target and issue 2's (older, superseded but still reported) for one scenario. */
