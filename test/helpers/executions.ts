@@ -1,4 +1,5 @@
 import { FINAL_EVENTS, type ExecutionEvent } from '../../src/flows/engine/events.js'
+import WebSocket from 'ws'
 import type { FlowRunner } from './flowrunner.js'
 
 export interface ExecutionReply {
@@ -130,4 +131,52 @@ export async function jobsSettled(fr: FlowRunner, id: string): Promise<void> {
     if (row?.n === '0') return
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
+}
+
+/** A WebSocket subscription to one execution, recording every frame from the upgrade on. */
+export interface Watch {
+  socket: WebSocket
+  frames: string[]
+  messages: ExecutionEvent[]
+  /** The close code and reason the server sent. */
+  closed: Promise<{ code: number; reason: string }>
+}
+
+/** The upgrade was refused: the plain HTTP answer the client got instead. */
+export class SocketRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string
+  ) {
+    super(`upgrade refused with ${status}: ${body}`)
+  }
+}
+
+/**
+ * Opens `/ws/executions/:id` on a listening app. The token travels as documented (Authorization header), or
+ * as browsers must send it: `?token=` or the `bearer, <token>` subprotocol. Resolves once open.
+ */
+export function watch(baseUrl: string, id: string, token: string | undefined, via: 'header' | 'query' | 'protocol' = 'header'): Promise<Watch> {
+  const url = new URL(`/ws/executions/${id}`, baseUrl.replace(/^http/, 'ws'))
+  if (token !== undefined && via === 'query') url.searchParams.set('token', token)
+  const protocols = token !== undefined && via === 'protocol' ? ['bearer', token] : []
+  const headers = token !== undefined && via === 'header' ? { authorization: `Bearer ${token}` } : {}
+  const socket = new WebSocket(url, protocols, { headers })
+  const frames: string[] = []
+  const messages: ExecutionEvent[] = []
+  socket.on('message', (data: Buffer) => {
+    const text = data.toString('utf8')
+    frames.push(text)
+    messages.push(JSON.parse(text) as ExecutionEvent)
+  })
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })))
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve({ socket, frames, messages, closed }))
+    socket.once('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')))
+      res.on('end', () => reject(new SocketRefused(res.statusCode ?? 0, body)))
+    })
+    socket.once('error', reject)
+  })
 }

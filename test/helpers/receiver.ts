@@ -19,6 +19,8 @@ export interface Route {
   delayMs?: number
   /** Never answer (until the client gives up). */
   hang?: boolean
+  /** Answer only once this settles: a gate the test opens. */
+  until?: Promise<unknown>
   /** Answer with what was received: `{method, path, query, headers, body}` (body parsed when JSON). */
   echo?: boolean
 }
@@ -102,6 +104,7 @@ export class Receiver {
       }
     })
     if (route.hang === true) return
+    if (route.until !== undefined) await route.until
     if (route.delayMs !== undefined) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, route.delayMs)
