@@ -96,6 +96,8 @@ export interface FlowServerOptions {
   receiverPort: number
   /** For postgres: the schemas to use (created by the caller, dropped by it). */
   schemas?: PgSchemas
+  /** More settings for the server (e.g. FLOWRUNNER_POLL_MS), applied last. */
+  env?: Record<string, string>
 }
 
 /**
@@ -132,6 +134,7 @@ export async function startFlowServer(o: FlowServerOptions): Promise<FlowServer>
     env.DATABASE_URL = o.schemas.url
     env.FLOWRUNNER_QUEUE_SCHEMA = o.schemas.queueSchema
   }
+  Object.assign(env, o.env)
   // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server under the load
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
   const child = new Child(`server (${o.backend}, concurrency ${o.concurrency})`, [...nodeArgs, SERVER_JS], env)
