@@ -16,11 +16,19 @@ function tokenReply(t: IssuedToken): typeof TokenSchema.static {
   return { token: t.token, expires_at: t.expiresAt.toISOString(), account_id: t.accountId }
 }
 
+/**
+ * Failed logins are limited per client address and username (FLOWRUNNER_LOGIN_RATE_LIMIT a minute, in the
+ * database). That alone lets one address try one password on many usernames, so all attempts from an address
+ * are also capped, at this many times the limit.
+ */
+const ATTEMPTS_PER_FAILURE = 10
+
 /** Login, refresh and logout: bearer JWTs for the rest of /api/v1. */
 const auth: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/v1/auth/login',
     {
+      config: { rateLimit: { max: app.config.flowRunner.loginRateLimit * ATTEMPTS_PER_FAILURE, timeWindow: 60_000 } },
       schema: {
         tags: ['flowrunner'],
         summary: 'Log in and get a JWT',

@@ -72,13 +72,9 @@ export class AccountService {
 
   async create(actor: Principal, input: NewAccountInput): Promise<Account> {
     AccountService.requireAdmin(actor, 'create accounts')
-    return this.insert(input)
-  }
-
-  private async insert(input: NewAccountInput, q: Queryable = this.db): Promise<Account> {
     const passwordHash = await hashPassword(input.password)
     try {
-      return await this.repo(q).insert({
+      return await this.repo().insert({
         id: newAccountId(),
         name: input.name,
         email: input.email,

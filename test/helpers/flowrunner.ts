@@ -117,6 +117,9 @@ export async function buildApp(t: Teardown, options: AppOptions = {}): Promise<{
     LOG_LEVEL: options.logs === undefined ? 'silent' : 'trace',
     GATEWAY_AUTH: 'none',
     UPSTREAM_TIMEOUT_MS: '5000',
+    // PGlite runs in WASM on the event loop: on a machine loaded by parallel test files its first queries can
+    // stall the loop past the shedding limit, and these tests are not about load shedding
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...options.env
   })
   if (config.flowRunner.databaseUrl === undefined) await seedPglite(config.flowRunner.dataDir)

@@ -94,6 +94,20 @@ eachBackend('failed logins are rate limited per client and username', async (t, 
   t.same(rows.map((r) => r.failures), [3])
 })
 
+eachBackend('all login attempts from one address are capped at ten times the failure limit', async (t, backend) => {
+  const fr = await buildFlowRunner(t, { backend, env: { FLOWRUNNER_LOGIN_RATE_LIMIT: '1' } })
+  // the helper's own admin login was the first attempt; nine more usernames get one try each
+  for (let i = 1; i < 10; i++) {
+    const res = await fr.request('POST', '/api/v1/auth/login', { body: { username: `spray${i}@example.com`, password: 'Winter2024!' } })
+    t.equal(res.statusCode, 401)
+  }
+  const capped = await fr.request('POST', '/api/v1/auth/login', { body: { username: 'spray10@example.com', password: 'Winter2024!' } })
+  t.equal(capped.statusCode, 429)
+  t.equal(capped.json().error.code, 'rate_limited')
+  t.ok(Number(capped.headers['retry-after']) >= 1)
+  t.equal((await fr.request('GET', '/api/v1/flows', { token: fr.admin.token })).statusCode, 200, 'other routes are not limited')
+})
+
 eachBackend('successful logins are not counted against the limit', async (t, backend) => {
   const fr = await buildFlowRunner(t, { backend, env: { FLOWRUNNER_LOGIN_RATE_LIMIT: '2' } })
   for (let i = 0; i < 4; i++) await fr.login(ADMIN_EMAIL, ADMIN_PASSWORD)
