@@ -52,6 +52,9 @@ interface StepJob {
 
 type AbortReason = 'cancelled' | 'shutdown'
 
+/** Records one log line of a step (masked) and returns its event, to publish when the caller decides. */
+type RecordLine = (level: NewLog['level'], message: string, data?: Record<string, unknown>) => ExecutionEvent
+
 const now = (): string => new Date().toISOString()
 
 /** Exponential back-off with full jitter in [0.5, 1.5) of the nominal delay. */
@@ -265,11 +268,14 @@ export class Engine {
     const masker = new SecretMasker()
     for (const value of Object.values(secrets)) masker.add(value)
     const logs: NewLog[] = []
-    const log = (level: NewLog['level'], message: string, data?: Record<string, unknown>): void => {
+    // a line is stored with the step's commit; lines written after the node ran are published only once that
+    // commit succeeded (a cancel in between must not leave subscribers with a "Node completed" that never was)
+    const record: RecordLine = (level, message, data) => {
       const entry = { level, message: masker.text(message), nodeId, nodeType: node.type, ...(data === undefined ? {} : { data: masker.value(data) }) }
       logs.push(entry)
-      this.publish({ type: 'log', execution_id: execution.id, level, message: entry.message, node_id: nodeId, node_type: node.type, ...(entry.data === undefined ? {} : { data: entry.data }), timestamp: now() })
+      return { type: 'log', execution_id: execution.id, level, message: entry.message, node_id: nodeId, node_type: node.type, ...(entry.data === undefined ? {} : { data: entry.data }), timestamp: now() }
     }
+    const log = (level: NewLog['level'], message: string, data?: Record<string, unknown>): void => this.publish(record(level, message, data))
 
     if (execution.steps === 0 && execution.attempt === 1) {
       if (!(await repo.markRunning(execution.id))) return 'done'
@@ -317,18 +323,18 @@ export class Engine {
 
     const durationMs = Date.now() - started
     if (outcome !== undefined) {
-      await this.succeed(execution, node, nodeId, outcome, durationMs, masker, logs, log)
+      await this.succeed(execution, node, nodeId, outcome, durationMs, masker, logs, record)
       return 'done'
     }
     if (Date.now() >= execution.deadlineAt.getTime()) {
       // the execution's own deadline cut the node short: no retry, no error edge, the execution is over
       const error = `Execution timed out after ${settings.executionTimeoutMs} ms`
-      log('error', 'Node failed', { error, duration_ms: durationMs })
-      await this.fail(execution, error, nodeId, node.type, logs)
+      const line = record('error', 'Node failed', { error, duration_ms: durationMs })
+      await this.fail(execution, error, nodeId, node.type, logs, [line])
       return 'done'
     }
     const f = failure ?? new NodeFailure('Node failed', false)
-    await this.failNode(execution, node, nodeId, f, durationMs, masker, logs, log)
+    await this.failNode(execution, node, nodeId, f, durationMs, masker, logs, record)
     return 'done'
   }
 
@@ -352,12 +358,12 @@ export class Engine {
     durationMs: number,
     masker: SecretMasker,
     logs: NewLog[],
-    log: (level: NewLog['level'], message: string, data?: Record<string, unknown>) => void
+    record: RecordLine
   ): Promise<void> {
     const result = masker.value(outcome.result ?? null)
     const next = pickNext(node.next, { ok: true, ...(outcome.action === undefined ? {} : { action: outcome.action }) })
-    log('info', 'Node completed', { duration_ms: durationMs, ...outcome.logData })
-    if (next === undefined) log('info', 'Execution completed')
+    const completedLine = record('info', 'Node completed', { duration_ms: durationMs, ...outcome.logData })
+    const endLine = next === undefined ? record('info', 'Execution completed') : undefined
     const saved = await this.deps.db.transaction(async (tx) => {
       const repo = new ExecutionsRepository(tx)
       const ok = await repo.saveStep(execution.id, {
@@ -374,9 +380,11 @@ export class Engine {
       return true
     })
     if (!saved) return
+    this.publish(completedLine)
     this.publish({ type: 'node_completed', execution_id: execution.id, node_id: nodeId, node_type: node.type, result, timestamp: now() })
-    if (next === undefined) {
+    if (endLine !== undefined) {
       this.stats.completed++
+      this.publish(endLine)
       this.publish({ type: 'execution_completed', execution_id: execution.id, status: 'completed', result, timestamp: now() })
     } else if ((outcome.deferMs ?? 0) === 0) {
       this.kick()
@@ -391,27 +399,29 @@ export class Engine {
     durationMs: number,
     masker: SecretMasker,
     logs: NewLog[],
-    log: (level: NewLog['level'], message: string, data?: Record<string, unknown>) => void
+    record: RecordLine
   ): Promise<void> {
     const message = masker.text(failure.message)
     const maxAttempts = node.retry?.max_attempts ?? 1
     if (failure.retryable && execution.attempt < maxAttempts && Date.now() < execution.deadlineAt.getTime()) {
       const wait = backoff(node.retry?.backoff_ms ?? 1000, execution.attempt)
-      log('warn', `Attempt ${execution.attempt} of ${maxAttempts} failed: ${message}; retrying in ${wait} ms`, {
+      const line = record('warn', `Attempt ${execution.attempt} of ${maxAttempts} failed: ${message}; retrying in ${wait} ms`, {
         attempt: execution.attempt,
         error: message,
         retry_in_ms: wait,
         ...failure.logData
       })
-      await this.deps.db.transaction(async (tx) => {
+      const saved = await this.deps.db.transaction(async (tx) => {
         const repo = new ExecutionsRepository(tx)
-        if (!(await repo.saveRetry(execution.id, { steps: execution.steps, attempt: execution.attempt }))) return
+        if (!(await repo.saveRetry(execution.id, { steps: execution.steps, attempt: execution.attempt }))) return false
         await repo.appendLogs(execution.id, logs)
         await this.send(tx, { executionId: execution.id, step: execution.steps, attempt: execution.attempt + 1 }, wait)
+        return true
       })
+      if (saved) this.publish(line)
       return
     }
-    log('error', 'Node failed', { error: message, duration_ms: durationMs, ...failure.logData })
+    const failedLine = record('error', 'Node failed', { error: message, duration_ms: durationMs, ...failure.logData })
     const errorEdge = pickNext(node.next, { ok: false })
     if (errorEdge !== undefined) {
       const result = { error: message }
@@ -423,15 +433,24 @@ export class Engine {
         return true
       })
       if (saved) {
+        this.publish(failedLine)
         this.publish({ type: 'node_completed', execution_id: execution.id, node_id: nodeId, node_type: node.type, result, timestamp: now() })
         this.kick()
       }
       return
     }
-    await this.fail(execution, message, nodeId, node.type, logs)
+    await this.fail(execution, message, nodeId, node.type, logs, [failedLine])
   }
 
-  private async fail(execution: Execution, error: string, nodeId: string | null, nodeType: string | undefined, logs: NewLog[]): Promise<void> {
+  /** Ends the execution as failed; `lines` are the step's log events, published once the failure is stored. */
+  private async fail(
+    execution: Execution,
+    error: string,
+    nodeId: string | null,
+    nodeType: string | undefined,
+    logs: NewLog[],
+    lines: ExecutionEvent[] = []
+  ): Promise<void> {
     const finished = await this.deps.db.transaction(async (tx) => {
       const repo = new ExecutionsRepository(tx)
       if (!(await repo.finish(execution.id, 'failed', error, nodeId))) return false
@@ -440,6 +459,7 @@ export class Engine {
     })
     if (!finished) return
     this.stats.failed++
+    for (const line of lines) this.publish(line)
     this.publish({ type: 'log', execution_id: execution.id, level: 'error', message: 'Execution failed', ...(nodeId === null ? {} : { node_id: nodeId }), ...(nodeType === undefined ? {} : { node_type: nodeType }), data: { error }, timestamp: now() })
     this.publish({
       type: 'execution_failed',
