@@ -1,4 +1,3 @@
-import t from 'tap'
 import { buildFlowRunner, eachBackend } from '../helpers/flowrunner.js'
 import { LogCapture } from '../helpers/gateway.js'
 
