@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { once } from 'node:events'
+import tap from 'tap'
+import { watch, type ExecutionReply, type LogLine } from '../helpers/executions.js'
+import { ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, SECRETS_KEY } from '../helpers/flowrunner.js'
+import { seedPglite } from '../helpers/pglite-template.js'
+import { tempDir } from '../helpers/gateway.js'
+import { startReceiver } from '../helpers/receiver.js'
+
+interface Server {
+  child: ChildProcess
+  url: string
+  output: () => string
+}
+
+/** The real server as a child process (`node --import tsx src/server.ts`); resolves once it listens. */
+async function startServer(t: Tap, env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'server.ts')], {
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let output = ''
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString('utf8')))
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (c: Buffer) => {
+      output += c.toString('utf8')
+      const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (listening?.[1] !== undefined) resolve(listening[1])
+    })
+    child.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}) before listening:\n${output}`)))
+  })
+  return { child, url, output: () => output }
+}
+
+type Tap = Parameters<Parameters<typeof tap.test>[0]>[0]
+
+async function api<T>(server: Server, method: string, url: string, token?: string, body?: unknown): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${server.url}${url}`, {
+    method,
+    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+  return { status: res.status, json: (await res.json()) as T }
+}
+
+// PGlite: the embedded database is what a single server runs on, and the one whose files a kill -9 could
+// leave half-written. One backend only: each boot of the child process costs seconds.
+void tap.test('kill -9 during a delay: after a restart the execution resumes from the delay and completes', async (t) => {
+  const receiver = await startReceiver(t)
+  receiver.on('/hook', { status: 200, body: { ok: true } })
+  const dir = await tempDir(t, 'fr-crash-')
+  await seedPglite(path.join(dir, 'data'))
+  const env = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    DATA_DIR: path.join(dir, 'data'),
+    EVERCYCLE_BASE_URL: 'http://127.0.0.1:9',
+    EVERCYCLE_CONFIG_DIR: path.join(dir, 'config'),
+    GATEWAY_AUTH: 'none',
+    SESSION_SECRET: 'crash-test-session-secret-0123456789abcdef',
+    FLOWRUNNER_ADMIN_EMAIL: ADMIN_EMAIL,
+    FLOWRUNNER_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    FLOWRUNNER_JWT_SECRET: JWT_SECRET,
+    FLOWRUNNER_SECRETS_KEY: SECRETS_KEY,
+    FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${receiver.port}`,
+    FLOWRUNNER_POLL_MS: '200',
+    // the tests share a loaded machine; load shedding is not what this is about
+    MAX_EVENT_LOOP_DELAY_MS: '0'
+  }
+
+  const first = await startServer(t, env)
+  const login = await api<{ token: string }>(first, 'POST', '/api/v1/auth/login', undefined, { username: ADMIN_EMAIL, password: ADMIN_PASSWORD })
+  t.equal(login.status, 200)
+  const token = login.json.token
+  const flow = await api<{ id: string }>(first, 'POST', '/api/v1/flows', token, {
+    definition: `
+metadata: { name: survives a crash }
+nodes:
+  start:
+    type: delay
+    params: { duration: 2s }
+    next: { default: hook }
+  hook:
+    type: webhook
+    params: { url: "${receiver.url}/hook", body: { survived: "\${input.tag}" } }
+`
+  })
+  t.equal(flow.status, 201)
+  const run = await api<{ execution_id: string }>(first, 'POST', `/api/v1/flows/${flow.json.id}/run`, token, { input: { tag: 'kill -9' } })
+  t.equal(run.status, 201)
+  const id = run.json.execution_id
+
+  // the delay has completed (committed with its deferred next step) once its node_completed is published, or,
+  // for a socket that joined after that, once the current state names the webhook as the next node
+  const live = await watch(first.url, id, token)
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (live.messages.some((m) => (m.type === 'node_completed' && m.node_id === 'start') || (m.type === 'execution_update' && m.node_id === 'hook'))) resolve()
+    }
+    live.socket.on('message', check)
+    check()
+  })
+  first.child.kill('SIGKILL')
+  await once(first.child, 'exit')
+  t.equal(first.child.signalCode, 'SIGKILL')
+  t.equal(receiver.to('/hook').length, 0, 'killed before the webhook')
+  live.socket.terminate()
+
+  const second = await startServer(t, env)
+  await receiver.arrival('/hook')
+  t.same(JSON.parse(receiver.to('/hook')[0]?.body ?? ''), { survived: 'kill -9' })
+
+  const token2 = (await api<{ token: string }>(second, 'POST', '/api/v1/auth/login', undefined, { username: ADMIN_EMAIL, password: ADMIN_PASSWORD })).json.token
+  // the webhook's answer arrives just after the receiver saw the request: the socket waits for the end
+  const after = await watch(second.url, id, token2)
+  await after.closed
+  t.equal(after.messages.at(-1)?.type, 'execution_completed')
+  const done = (await api<ExecutionReply>(second, 'GET', `/api/v1/executions/${id}`, token2)).json
+  t.equal(done.status, 'completed')
+  t.match(done.result, { status_code: 200, body: { ok: true } })
+  t.equal(receiver.to('/hook').length, 1, 'the webhook was sent once')
+
+  const logs = (await api<{ logs: LogLine[] }>(second, 'GET', `/api/v1/executions/${id}/logs?limit=100`, token2)).json.logs
+  t.same(
+    logs.filter((l) => l.message === 'Node completed').map((l) => l.node_id),
+    ['start', 'hook'],
+    'resumed from the last completed node: the delay did not run again'
+  )
+  second.child.kill('SIGTERM')
+  await once(second.child, 'exit')
+})
