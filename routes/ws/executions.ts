@@ -26,12 +26,20 @@ function wsToken(request: FastifyRequest, query: { token?: string | undefined })
   return undefined
 }
 
-function finalEvent(e: Execution): ExecutionEvent | undefined {
+function finalEvent(e: Execution, nodeType: string | undefined): ExecutionEvent | undefined {
   const timestamp = (e.completedAt ?? new Date()).toISOString()
   if (e.status === 'completed') return { type: 'execution_completed', execution_id: e.id, status: 'completed', result: e.result ?? null, timestamp }
   if (e.status === 'cancelled') return { type: 'execution_cancelled', execution_id: e.id, status: 'cancelled', timestamp }
   if (e.status === 'failed') {
-    return { type: 'execution_failed', execution_id: e.id, status: 'failed', error: e.error ?? 'failed', ...(e.nodeId === null ? {} : { node_id: e.nodeId }), timestamp }
+    return {
+      type: 'execution_failed',
+      execution_id: e.id,
+      status: 'failed',
+      error: e.error ?? 'failed',
+      ...(e.nodeId === null ? {} : { node_id: e.nodeId }),
+      ...(nodeType === undefined ? {} : { node_type: nodeType }),
+      timestamp
+    }
   }
   return undefined
 }
@@ -89,8 +97,17 @@ const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
         socket.close(NORMAL, 'execution not found')
         return
       }
-      send({ type: 'execution_update', execution_id: id, status: execution.status, ...(execution.nextNode === null ? {} : { node_id: execution.nextNode }), timestamp: new Date().toISOString() })
-      const final = finalEvent(execution)
+      // the node running now (or failed), with its type, as the live messages name it
+      const nodeId = execution.nextNode ?? execution.nodeId
+      const nodeType = nodeId === null ? undefined : await app.engine.nodeType(execution.flowId, execution.revision, nodeId)
+      send({
+        type: 'execution_update',
+        execution_id: id,
+        status: execution.status,
+        ...(execution.nextNode === null ? {} : { node_id: execution.nextNode, ...(nodeType === undefined ? {} : { node_type: nodeType }) }),
+        timestamp: new Date().toISOString()
+      })
+      const final = finalEvent(execution, execution.nextNode === null ? nodeType : undefined)
       if (final !== undefined) {
         send(final)
         return

@@ -51,6 +51,7 @@ nodes:
       ['log', 'Execution completed', 'shape'],
       ['execution_completed']
     ])
+    t.match(live.messages[0], { node_type: 'http.request' }, 'the snapshot on joining names the running node and its type')
     t.match(live.messages[2], { type: 'node_completed', execution_id: id, node_id: 'start', node_type: 'http.request', result: { status_code: 200, body: { through: true } } })
     t.match(live.messages[3], { node_type: 'transform' })
     t.match(live.messages[5], { type: 'log', level: 'info', node_type: 'transform', data: { duration_ms: Number } })
@@ -75,7 +76,7 @@ nodes:
     const lateFailed = await watch(address, failed.id, alice.token)
     await lateFailed.closed
     t.same(lateFailed.messages.map(shape), [['execution_update', 'failed', undefined], ['execution_failed']])
-    t.match(lateFailed.messages[1], { execution_id: failed.id, status: 'failed', error: 'HTTP request failed with status 404', node_id: 'start' })
+    t.match(lateFailed.messages[1], { execution_id: failed.id, status: 'failed', error: 'HTTP request failed with status 404', node_id: 'start', node_type: 'http.request' })
   })
 
   await t.test('a cancelled run ends its sockets with execution_cancelled', async (t) => {

@@ -219,6 +219,15 @@ export class Engine {
     }
   }
 
+  /** The type of a node in a flow revision: messages rebuilt from stored state name it as live ones do. */
+  async nodeType(flowId: string, revision: number, nodeId: string): Promise<string | undefined> {
+    try {
+      return (await this.spec(flowId, revision)).nodes[nodeId]?.type
+    } catch {
+      return undefined
+    }
+  }
+
   private async spec(flowId: string, revision: number): Promise<FlowSpec> {
     const key = `${flowId}@${revision}`
     let spec = this.specs.get(key)
