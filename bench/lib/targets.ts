@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -79,8 +80,15 @@ export interface Gateway {
   cleanup: () => Promise<void>
 }
 
+/** Temp dirs not yet removed; Ctrl-C skips the orderly cleanup, so the exit hook removes what is left. */
+const tempDirs = new Set<string>()
+process.once('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+})
+
 export async function startGateway(upstream: string): Promise<Gateway> {
   const dir = await mkdtemp(path.join(tmpdir(), 'evercycle-bench-'))
+  tempDirs.add(dir)
   const port = await freePort()
   const env: NodeJS.ProcessEnv = {
     ...baseEnv(),
@@ -98,7 +106,10 @@ export async function startGateway(upstream: string): Promise<Gateway> {
   }
   const child = new Child('gateway', [SERVER_JS], env)
   const url = `http://127.0.0.1:${port}`
-  const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true })
+  const cleanup = async (): Promise<void> => {
+    await rm(dir, { recursive: true, force: true })
+    tempDirs.delete(dir)
+  }
   try {
     await waitFor200(`${url}/api/health`, 60_000, () => child.exited)
     // sign-in happens here, not inside the first measured requests
