@@ -65,6 +65,13 @@ nodes:
 `)
     const slow = await runFlow(fr, user.token, flowId)
     await receiver.arrival('/slow')
+    // the step's job may stay claimed as long as the node may run: expiring it sooner would hand a node that is
+    // still running to a second worker
+    const [job] = await fr.sql<{ s: number }>(
+      `SELECT extract(epoch FROM expire_in)::int AS s FROM ${fr.app.config.flowRunner.queueSchema}.job WHERE data->>'executionId' = $1 AND state = 'active'`,
+      [slow]
+    )
+    t.ok((job?.s ?? 0) > 60, `the running step's job expires after ${job?.s} s, past the node's 1m timeout`)
 
     // the only worker slot is taken: the next run waits
     const queuedRes = await fr.request('POST', `/api/v1/flows/${flowId}/run`, { token: user.token, body: { input: {} } })

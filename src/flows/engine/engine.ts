@@ -131,7 +131,7 @@ export class Engine {
         startNode: spec.start,
         deadlineAt: new Date(Date.now() + this.deps.settings.executionTimeoutMs)
       })
-      await this.send(tx, { executionId: id, step: 0, attempt: 1 })
+      await this.send(tx, { executionId: id, step: 0, attempt: 1 }, spec.nodes[spec.start])
       return created
     })
     this.stats.started++
@@ -167,8 +167,11 @@ export class Engine {
     this.deps.events.publish(event)
   }
 
-  private async send(tx: Queryable, job: StepJob, deferMs = 0): Promise<void> {
-    const nodeTimeoutS = Math.ceil(this.deps.settings.defaultNodeTimeoutMs / 1000)
+  /** Enqueues the step that runs `node`; its job stays claimed as long as that node may run, plus a margin. */
+  private async send(tx: Queryable, job: StepJob, node: NodeSpec | undefined, deferMs = 0): Promise<void> {
+    // the node's own timeout, not the default: a job that expires while its node still runs is handed to a
+    // second worker, which runs the node again alongside the first
+    const nodeTimeoutS = Math.ceil((node?.timeout_ms ?? this.deps.settings.defaultNodeTimeoutMs) / 1000)
     await this.deps.queue.send(STEP_QUEUE, job, {
       tx,
       ...(deferMs > 0 ? { startAfter: new Date(Date.now() + deferMs) } : {}),
@@ -332,7 +335,7 @@ export class Engine {
 
     const durationMs = Date.now() - started
     if (outcome !== undefined) {
-      await this.succeed(execution, node, nodeId, outcome, durationMs, masker, logs, record)
+      await this.succeed(execution, spec, node, nodeId, outcome, durationMs, masker, logs, record)
       return 'done'
     }
     if (Date.now() >= execution.deadlineAt.getTime()) {
@@ -343,7 +346,7 @@ export class Engine {
       return 'done'
     }
     const f = failure ?? new NodeFailure('Node failed', false)
-    await this.failNode(execution, node, nodeId, f, durationMs, masker, logs, record)
+    await this.failNode(execution, spec, node, nodeId, f, durationMs, masker, logs, record)
     return 'done'
   }
 
@@ -361,6 +364,7 @@ export class Engine {
 
   private async succeed(
     execution: Execution,
+    spec: FlowSpec,
     node: NodeSpec,
     nodeId: string,
     outcome: NodeOutcome,
@@ -385,7 +389,7 @@ export class Engine {
       })
       if (!ok) return false
       await repo.appendLogs(execution.id, logs)
-      if (next !== undefined) await this.send(tx, { executionId: execution.id, step: execution.steps + 1, attempt: 1 }, outcome.deferMs ?? 0)
+      if (next !== undefined) await this.send(tx, { executionId: execution.id, step: execution.steps + 1, attempt: 1 }, spec.nodes[next], outcome.deferMs ?? 0)
       return true
     })
     if (!saved) return
@@ -402,6 +406,7 @@ export class Engine {
 
   private async failNode(
     execution: Execution,
+    spec: FlowSpec,
     node: NodeSpec,
     nodeId: string,
     failure: NodeFailure,
@@ -424,7 +429,7 @@ export class Engine {
         const repo = new ExecutionsRepository(tx)
         if (!(await repo.saveRetry(execution.id, { steps: execution.steps, attempt: execution.attempt }))) return false
         await repo.appendLogs(execution.id, logs)
-        await this.send(tx, { executionId: execution.id, step: execution.steps, attempt: execution.attempt + 1 }, wait)
+        await this.send(tx, { executionId: execution.id, step: execution.steps, attempt: execution.attempt + 1 }, node, wait)
         return true
       })
       if (saved) this.publish(line)
@@ -438,7 +443,7 @@ export class Engine {
         const repo = new ExecutionsRepository(tx)
         if (!(await repo.saveStep(execution.id, { nodeId, result, nextNode: errorEdge, attempt: 1, expect: { steps: execution.steps, attempt: execution.attempt } }))) return false
         await repo.appendLogs(execution.id, logs)
-        await this.send(tx, { executionId: execution.id, step: execution.steps + 1, attempt: 1 })
+        await this.send(tx, { executionId: execution.id, step: execution.steps + 1, attempt: 1 }, spec.nodes[errorEdge])
         return true
       })
       if (saved) {
