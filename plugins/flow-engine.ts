@@ -4,6 +4,7 @@ import type { FlowSpec } from '../src/flows/definition-schema.js'
 import { Engine } from '../src/flows/engine/engine.js'
 import { ExecutionEvents } from '../src/flows/engine/events.js'
 import { guardedAgent } from '../src/flows/engine/guarded-agent.js'
+import { HttpCallError, readCapped } from '../src/flows/engine/http-call.js'
 import { NetworkPolicy } from '../src/flows/engine/network-policy.js'
 import { NodeFailure } from '../src/flows/engine/node-runtime.js'
 import { JobQueue } from '../src/queue/job-queue.js'
@@ -15,8 +16,6 @@ declare module 'fastify' {
     executionEvents: ExecutionEvents
   }
 }
-
-const ERROR_BODY_LIMIT = 10 * 1024 * 1024
 
 /**
  * The FlowRunner engine: pg-boss queue on the store's database, the guarded HTTP agent for flow nodes, the
@@ -53,8 +52,8 @@ export default fp(
         }
         try {
           const res = await app.operations.call(op, { query, body }, { signal })
-          const text = await res.body.text()
-          if (text.length > ERROR_BODY_LIMIT) throw new NodeFailure('Evercycle response too large', false)
+          // the same cap as any other endpoint a flow reads, enforced while reading
+          const text = (await readCapped(res.body, fr.maxResponseBytes)).toString('utf8')
           let parsed: unknown = text
           try {
             parsed = text === '' ? null : JSON.parse(text)
@@ -64,6 +63,7 @@ export default fp(
           return { status_code: res.statusCode, body: parsed }
         } catch (err) {
           if (err instanceof NodeFailure) throw err
+          if (err instanceof HttpCallError) throw new NodeFailure(err.message, err.retryable)
           if (isDomainError(err)) {
             const retryable = err.code === 'upstream_unavailable' || err.code === 'upstream_timeout'
             throw new NodeFailure(`Evercycle operation ${operation}: ${err.message}`, retryable)

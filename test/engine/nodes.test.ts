@@ -18,7 +18,11 @@ interface Echo {
 eachBackend('node types against the receiver and the simulator', async (t, backend) => {
   const sim = await startSimulator(t)
   const receiver = await startReceiver(t)
-  const fr = await buildFlowRunner(t, { backend, sim, env: { FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${receiver.port}` } })
+  const fr = await buildFlowRunner(t, {
+    backend,
+    sim,
+    env: { FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${receiver.port}`, FLOWRUNNER_MAX_RESPONSE_BYTES: '65536' }
+  })
   const user = await fr.createUser('nodes')
   const base = receiver.url
 
@@ -201,6 +205,47 @@ nodes:
     t.equal(dots.status, 'failed')
     t.match(dots.error, /Path parameter "id" has an invalid value/)
     t.equal(sim.calls.length, 1, 'nothing sent for the refused one')
+  })
+
+  await t.test('response bodies are capped (FLOWRUNNER_MAX_RESPONSE_BYTES), from any endpoint', async (t) => {
+    receiver.on('/big', { body: 'x'.repeat(100_000) })
+    const big = await runToEnd(fr, user.token, `
+metadata: { name: big body }
+nodes:
+  start:
+    type: http.request
+    params: { url: "${base}/big" }
+`)
+    t.equal(big.status, 'failed')
+    t.equal(big.error, 'Response body exceeds 65536 bytes')
+
+    // 1,000 simulator assets are about 450 KB
+    const bulk = await runToEnd(fr, user.token, `
+metadata: { name: big evercycle }
+nodes:
+  start:
+    type: evercycle
+    params: { operation: get-all, query: { bulk: 1000 } }
+`)
+    t.equal(bulk.status, 'failed')
+    t.equal(bulk.error, 'Response body exceeds 65536 bytes')
+  })
+
+  await t.test('evercycle: a 5xx is retried, then fails the node', async (t) => {
+    sim.reset()
+    sim.settings.bodyMode = 'error'
+    t.teardown(() => sim.reset())
+    const done = await runToEnd(fr, user.token, `
+metadata: { name: evercycle down }
+nodes:
+  start:
+    type: evercycle
+    params: { operation: get-all }
+    retry: { max_attempts: 2, backoff_ms: 5 }
+`)
+    t.equal(done.status, 'failed')
+    t.equal(done.error, 'Evercycle operation get-all failed with status 500')
+    t.equal(sim.callsTo('GET', '/v1/asset').length, 2)
   })
 
   await t.test('transform: JSONata over input, nodes and execution; the last result is the result', async (t) => {

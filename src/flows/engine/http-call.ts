@@ -42,7 +42,8 @@ function withQuery(url: string, query: Record<string, unknown> | undefined): URL
   return u
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
+/** Reads a response body, giving up (and dropping the connection) past `maxBytes`: nothing huge is buffered. */
+export async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of body) {
