@@ -1,4 +1,4 @@
-import { createFlow, EventRecorder, getExecution, jobsSettled, logsOf, runFlow, waitFinal } from '../helpers/executions.js'
+import { createFlow, EventRecorder, getExecution, jobsSettled, logsOf, runFlow, runToEnd, waitFinal } from '../helpers/executions.js'
 import { buildFlowRunner, eachBackend } from '../helpers/flowrunner.js'
 import { startReceiver } from '../helpers/receiver.js'
 
@@ -23,7 +23,7 @@ metadata: { name: wait then call }
 nodes:
   start:
     type: delay
-    params: { duration: 1s }
+    params: { duration: 2s }
     next: { default: call }
   call:
     type: webhook
@@ -46,6 +46,33 @@ nodes:
     const again = await fr.request('DELETE', `/api/v1/executions/${id}`, { token: user.token })
     t.equal(again.statusCode, 409)
     t.equal(again.json().error.code, 'conflict')
+  })
+
+  await t.test('a waiting execution holds no worker slot', async (t) => {
+    const waiting = await createFlow(fr, user.token, `
+metadata: { name: long wait }
+nodes:
+  start:
+    type: delay
+    params: { duration: 10m }
+    next: { default: call }
+  call:
+    type: webhook
+    params: { url: "${base}/after", body: { from: long wait } }
+`)
+    const id = await runFlow(fr, user.token, waiting)
+    await events.nodeCompleted(id, 'start')
+    // the only slot is free while it waits: another run goes through
+    const other = await runToEnd(fr, user.token, `
+metadata: { name: meanwhile }
+nodes:
+  start:
+    type: transform
+    params: { expression: '"done meanwhile"' }
+`)
+    t.equal(other.result, 'done meanwhile')
+    t.equal((await getExecution(fr, user.token, id)).status, 'running', 'the delayed one is still waiting')
+    await cancel(id)
   })
 
   await t.test('during a slow HTTP call, and a queued execution', async (t) => {
