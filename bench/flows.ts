@@ -4,7 +4,7 @@ import { DEMO_INPUT, setUpDemoFlow } from '../src/demo/demo-flow.js'
 import { FlowRunnerApi } from '../src/demo/flowrunner-api.js'
 import { crashes, killChildrenOnExit, stopAll } from './lib/children.js'
 import { CpuMeter } from './lib/cpu.js'
-import { closedLoop, serverTimes } from './lib/flow-load.js'
+import { closedLoop, retryShed, serverTimes } from './lib/flow-load.js'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createSchemas, startFlowServer, startReceiver, type Backend, type PgSchemas, type Receiver } from './lib/flow-server.js'
 import { percentile } from './lib/load.js'
 import { fmtMb, fmtMs, goalLines, type Goal } from './lib/report.js'
@@ -89,6 +89,8 @@ interface Round {
   benchCpuMs: number
   /** Share of the machine's cores busy during the round (everything, other users included). */
   machineBusy: number | undefined
+  /** Requests the server refused with 503 overloaded (retried after a pause). */
+  shed: number
   /** Failed requests/sockets, executions that did not complete, deliveries missing or refused. */
   errors: string[]
 }
@@ -127,6 +129,7 @@ async function runRound(
     serverCpuMs: used.serverMs === undefined ? undefined : used.serverMs / Math.max(1, load.samples.length),
     benchCpuMs: used.selfMs / Math.max(1, load.samples.length),
     machineBusy: used.machineBusy,
+    shed: load.shed,
     errors
   }
 }
@@ -146,6 +149,7 @@ const COLUMNS: Array<[string, number]> = [
   ['srv CPU', 8],
   ['bench CPU', 10],
   ['busy', 5],
+  ['shed', 5],
   ['errors', 7]
 ]
 
@@ -170,6 +174,7 @@ function roundLine(label: string, r: Round): string {
     r.serverCpuMs === undefined ? 'n/a' : r.serverCpuMs.toFixed(2),
     r.benchCpuMs.toFixed(2),
     r.machineBusy === undefined ? 'n/a' : `${Math.round(r.machineBusy * 100)}%`,
+    String(r.shed),
     String(r.errors.length)
   ])
 }
@@ -187,7 +192,10 @@ async function runServer(backend: Backend, concurrency: number, simUrl: string, 
   const api = new FlowRunnerApi(server.url, { connections: concurrency + 8 })
   const wsBase = server.url.replace(/^http/, 'ws')
   try {
-    const setup = await setUpDemoFlow(api, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, receiverUrl: receiver.url, secret: { value: secret, created: true } })
+    // the server may shed the first requests after a boot that blocked its event loop (PGlite's start)
+    const setup = await retryShed(() =>
+      setUpDemoFlow(api, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, receiverUrl: receiver.url, secret: { value: secret, created: true } })
+    )
     progress(`${title}: warm-up, ${settings.warmup} executions`)
     const warm = await closedLoop({ api, wsBase, flowId: setup.flowId, input: DEMO_INPUT, total: settings.warmup, inflight: concurrency, executionTimeoutMs: EXECUTION_TIMEOUT_MS })
     if (warm.errors.length > 0) throw new Error(`warm-up failed: ${warm.errors.slice(0, 3).join('; ')}`)
@@ -269,7 +277,8 @@ async function main(): Promise<number> {
   log(
     'columns (ms): start = created_at -> "Execution started" log row (the first node begins); e2e = created_at -> completed_at (server clock); ' +
       'client = POST sent -> final WebSocket message received; ws lag = message receipt - its timestamp; RSS = server process, at rest before/after; ' +
-      'srv/bench CPU = CPU ms per execution of the server process / of this load generator; busy = share of all cores busy during the round (anything running)'
+      'srv/bench CPU = CPU ms per execution of the server process / of this load generator; busy = share of all cores busy during the round (anything running); ' +
+      'shed = requests refused 503 overloaded by the server\'s load shedding, retried after 1 s'
   )
   const secret = randomBytes(24).toString('base64url')
   const sim = await startSimulator(0)

@@ -45,7 +45,11 @@ const env: NodeJS.ProcessEnv = {
   ...process.env
 }
 const config = load(env)
-await start(config, { onClose: async () => void (await Promise.all([sim.close(), receiver.close()])) })
+await start(config, {
+  onClose: async () => {
+    await Promise.all([sim.close(), receiver.close()])
+  }
+})
 const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
 const wsBase = base.replace(/^http/, 'ws')
 

@@ -1,11 +1,14 @@
 import WebSocket from 'ws'
-import type { FlowRunnerApi } from '../../src/demo/flowrunner-api.js'
+import { ApiError, type ExecutionReply, type FlowRunnerApi, type LogLine } from '../../src/demo/flowrunner-api.js'
 
 /**
  * The flows bench's load: a closed loop that keeps `inflight` executions going. Each lane POSTs a run, watches
  * that execution over its own WebSocket (as a UI would) until the final message, and starts the next one. So
  * the server never has more executions than its workers can take at once, and "created → first node started"
  * measures how fast an idle worker picks new work up, not how long a backlog is.
+ *
+ * A request the server sheds (503 `overloaded`, its load-shedding answer) is counted and retried after a pause
+ * rather than failing the round: the pauses then show in the rate, and the count is reported beside it.
  */
 
 const FINAL = new Set(['execution_completed', 'execution_failed', 'execution_cancelled'])
@@ -27,6 +30,8 @@ export interface LoadResult {
   wsLagsMs: number[]
   wallSeconds: number
   errors: string[]
+  /** Requests (runs or WebSocket upgrades) refused with 503 and retried. */
+  shed: number
 }
 
 export interface LoadOptions {
@@ -40,6 +45,18 @@ export interface LoadOptions {
   executionTimeoutMs: number
 }
 
+/** How long a lane waits before retrying a shed request (shorter than Retry-After, to keep rounds bounded). */
+const SHED_PAUSE_MS = 1000
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+class ShedError extends Error {
+  override name = 'ShedError'
+}
+
+function isShed(err: unknown): boolean {
+  return err instanceof ShedError || (err instanceof ApiError && err.status === 503)
+}
+
 interface Message {
   type?: unknown
   status?: unknown
@@ -50,6 +67,14 @@ interface Message {
 function watch(url: string, token: string, timeoutMs: number, lags: number[]): Promise<{ finalType: string; finalAt: number }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } })
+    // refused before the upgrade: the status tells a shed (retry) from a real refusal
+    ws.on('unexpected-response', (_req, res) => {
+      clearTimeout(timer)
+      res.resume()
+      ws.terminate()
+      const status = res.statusCode ?? 0
+      reject(status === 503 ? new ShedError('upgrade shed (503)') : new Error(`upgrade refused with ${status}`))
+    })
     let first = true
     let replay = false
     let final: { finalType: string; finalAt: number } | undefined
@@ -83,6 +108,19 @@ function watch(url: string, token: string, timeoutMs: number, lags: number[]): P
   })
 }
 
+/** Runs `fn` again while the server sheds it (up to `limitMs`); for setup and read-back calls. */
+export async function retryShed<T>(fn: () => Promise<T>, limitMs = 60_000): Promise<T> {
+  const deadline = Date.now() + limitMs
+  for (;;) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (!isShed(err) || Date.now() > deadline) throw err
+      await sleep(SHED_PAUSE_MS)
+    }
+  }
+}
+
 export async function closedLoop(o: LoadOptions): Promise<LoadResult> {
   const token = o.api.token
   if (token === undefined) throw new Error('log in first')
@@ -90,13 +128,27 @@ export async function closedLoop(o: LoadOptions): Promise<LoadResult> {
   const wsLagsMs: number[] = []
   const errors: string[] = []
   let started = 0
+  let shed = 0
+  /** `fn`, retried while the server sheds it; other failures pass through. */
+  const unshed = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await fn()
+      } catch (err) {
+        if (!isShed(err)) throw err
+        shed++
+        await sleep(SHED_PAUSE_MS)
+      }
+    }
+  }
   const lane = async (): Promise<void> => {
     while (started < o.total) {
       started++
       const postedAt = Date.now()
       try {
-        const run = await o.api.run(o.flowId, o.input)
-        const { finalType, finalAt } = await watch(`${o.wsBase}/ws/executions/${run.execution_id}`, token, o.executionTimeoutMs, wsLagsMs)
+        const run = await unshed(() => o.api.run(o.flowId, o.input))
+        const url = `${o.wsBase}/ws/executions/${run.execution_id}`
+        const { finalType, finalAt } = await unshed(() => watch(url, token, o.executionTimeoutMs, wsLagsMs))
         samples.push({ id: run.execution_id, createdAt: Date.parse(run.created_at), postedAt, finalAt, finalType })
       } catch (err) {
         errors.push((err as Error).message)
@@ -106,7 +158,7 @@ export async function closedLoop(o: LoadOptions): Promise<LoadResult> {
   const t0 = process.hrtime.bigint()
   await Promise.all(Array.from({ length: o.inflight }, () => lane()))
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9
-  return { samples, wsLagsMs, wallSeconds, errors }
+  return { samples, wsLagsMs, wallSeconds, errors, shed }
 }
 
 export interface ServerTimes {
@@ -129,8 +181,16 @@ export async function serverTimes(api: FlowRunnerApi, samples: readonly Executio
     while (next < samples.length) {
       const s = samples[next++]
       if (s === undefined) return
-      const [execution, logs] = await Promise.all([api.execution(s.id), api.logs(s.id, '?limit=1')])
-      const first = logs.logs[0]
+      let execution: ExecutionReply
+      let first: LogLine | undefined
+      try {
+        const [e, logs] = await Promise.all([retryShed(() => api.execution(s.id)), retryShed(() => api.logs(s.id, '?limit=1'))])
+        execution = e
+        first = logs.logs[0]
+      } catch (err) {
+        out.problems.push(`${s.id}: reading it back failed: ${(err as Error).message}`)
+        continue
+      }
       if (execution.status !== 'completed' || execution.completed_at === null) {
         out.problems.push(`${s.id}: ${execution.status}${execution.error === undefined ? '' : ` (${execution.error})`}`)
         continue
