@@ -10,13 +10,19 @@ const ReadySchema = Type.Object({
 
 /**
  * Readiness: 200 when the service identity holds a usable token or can get one now (refresh or sign-in,
- * single-flight and backed off like any other renewal), 503 otherwise so the proxy routes elsewhere.
+ * single-flight and backed off like any other renewal), 503 otherwise (or while shedding load) so the proxy
+ * routes elsewhere.
  */
 const ready: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/ready',
     { schema: { tags: ['gateway'], summary: 'Readiness', response: { 200: ReadySchema, 503: ReadySchema } } },
     async (request, reply) => {
+      // shedding load: tell the proxy to send traffic to the other replicas until this one recovers
+      if (app.isUnderPressure()) {
+        reply.header('retry-after', String(app.config.loadShedding.retryAfterSeconds))
+        return reply.code(503).send({ status: 'unavailable' as const, message: 'The server is overloaded' })
+      }
       try {
         const tokens = (await app.tokens.peek()) ?? (await app.tokens.getTokens())
         return { status: 'ready' as const, message: 'Evercycle tokens are usable', expires_at: new Date(tokens.expiresAt).toISOString() }

@@ -1,0 +1,43 @@
+import fp from 'fastify-plugin'
+import { GatewayMetrics } from '../src/metrics/gateway-metrics.js'
+import { MetricsToken } from '../src/metrics/metrics-auth.js'
+import { MetricsListener } from '../src/metrics/metrics-listener.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: GatewayMetrics
+    /** The separate `METRICS_PORT` listener, when configured. */
+    metricsListener: MetricsListener | null
+  }
+}
+
+/**
+ * Prometheus metrics: the registry (one per app), request timing by route pattern for every route registered
+ * after this, and the optional `METRICS_PORT` listener, which starts with the app and closes with it. Other
+ * sources are wired by the metrics-sources plugin once they exist; the main port's route is routes/metrics.ts.
+ */
+export default fp(
+  async (app) => {
+    const metrics = new GatewayMetrics()
+    app.decorate('metrics', metrics)
+    app.addHook('onResponse', (request, reply, done) => {
+      metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime)
+      done()
+    })
+
+    const { port, host, token } = app.config.metrics
+    const listener =
+      port === undefined
+        ? null
+        : new MetricsListener({ metrics, token: token === undefined ? undefined : new MetricsToken(token), log: app.log })
+    app.decorate('metricsListener', listener)
+    if (listener !== null && port !== undefined) {
+      app.addHook('onReady', async () => {
+        await listener.listen(port, host)
+        app.log.info({ host, port: listener.port }, 'metrics listening')
+      })
+      app.addHook('onClose', async () => listener.close())
+    }
+  },
+  { name: 'metrics', dependencies: ['app-config'] }
+)

@@ -1,0 +1,75 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import type { UpstreamObserver } from '../evercycle/client.js'
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+/** The label of requests no route matched: a raw URL would let any client mint new time series. */
+export const UNMATCHED_ROUTE = 'unmatched'
+
+/**
+ * This process's Prometheus metrics, in a registry of its own (never prom-client's global one), so several
+ * apps in one process (tests) keep separate counts. Sources owned by other parts register their own
+ * collectors on `registry`.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry()
+  private readonly requests: Histogram<'method' | 'route' | 'status_code'>
+  private readonly upstream: Histogram<'operation' | 'status'>
+  private readonly refreshes: Counter<'result'>
+  private readonly signIns: Counter<'result'>
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry })
+    const registers = [this.registry]
+    this.requests = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Requests served, by route pattern and status, and how long they took (until the response was sent)',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: SECONDS,
+      registers
+    })
+    this.upstream = new Histogram({
+      name: 'evercycle_upstream_request_duration_seconds',
+      help: 'Calls to Evercycle by operation and outcome (HTTP status or error code), timed to the response headers',
+      labelNames: ['operation', 'status'],
+      buckets: SECONDS,
+      registers
+    })
+    this.refreshes = new Counter({
+      name: 'evercycle_token_refreshes_total',
+      help: 'Evercycle token refreshes this process sent, by result (ok: new tokens; failed: refused or no answer)',
+      labelNames: ['result'],
+      registers
+    })
+    this.signIns = new Counter({
+      name: 'evercycle_token_signins_total',
+      help: 'Evercycle sign-ins this process sent (service identity and users), by result',
+      labelNames: ['result'],
+      registers
+    })
+    // present from the first scrape, so a rate() over them never starts from a missing series
+    for (const result of ['ok', 'failed']) {
+      this.refreshes.inc({ result }, 0)
+      this.signIns.inc({ result }, 0)
+    }
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  /** One served request; `route` is the matched route's pattern (undefined when none matched). */
+  observeRequest(method: string, route: string | undefined, statusCode: number, elapsedMs: number): void {
+    this.requests.observe({ method, route: route ?? UNMATCHED_ROUTE, status_code: String(statusCode) }, elapsedMs / 1000)
+  }
+
+  /** For the Evercycle client: every upstream exchange and every sign-in/refresh outcome. */
+  readonly upstreamObserver: UpstreamObserver = {
+    exchange: (operation, outcome, seconds) => this.upstream.observe({ operation, status: outcome }, seconds),
+    authentication: (kind, ok) => (kind === 'refresh' ? this.refreshes : this.signIns).inc({ result: ok ? 'ok' : 'failed' })
+  }
+}
