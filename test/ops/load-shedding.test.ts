@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import tap from 'tap'
+import { load } from '../../src/config.js'
 import { buildApp } from '../helpers/flowrunner.js'
 import { startSimulator } from '../helpers/gateway.js'
 import { BEARER, METRICS_TOKEN, sample } from './metrics-text.js'
@@ -69,4 +70,12 @@ void tap.test('within the limits nothing is shed, and a limit of 0 is off', asyn
   const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: BEARER })
   t.equal(sample(metrics.body, 'gateway_under_pressure'), 0)
   t.equal(sample(metrics.body, 'gateway_load_shed_total', { reason: 'heapUsedBytes' }), undefined)
+})
+
+void tap.test('the event-loop delay limit is on by default in production only', async (t) => {
+  t.equal(load({ NODE_ENV: 'production' }).loadShedding.maxEventLoopDelayMs, 1000)
+  t.equal(load({}).loadShedding.maxEventLoopDelayMs, 0, 'a loaded dev or CI machine is not an overloaded replica')
+  t.equal(load({ NODE_ENV: 'production', MAX_EVENT_LOOP_DELAY_MS: '0' }).loadShedding.maxEventLoopDelayMs, 0)
+  t.equal(load({ MAX_EVENT_LOOP_DELAY_MS: '250' }).loadShedding.maxEventLoopDelayMs, 250)
+  t.throws(() => load({ MAX_HEAP_USED_BYTES: '-1' }), /MAX_HEAP_USED_BYTES/)
 })
