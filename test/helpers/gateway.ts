@@ -77,8 +77,15 @@ export async function buildGateway(t: Teardown, options: GatewayOptions = {}): P
   const fastify = Fastify(
     options.logs === undefined ? opts : { ...opts, logger: { ...(opts.logger as object), stream: options.logs } }
   )
-  await fastify.register(app, { config })
-  await fastify.ready()
+  try {
+    await fastify.register(app, { config })
+    await fastify.ready()
+  } catch (err) {
+    // a failed boot still releases what the plugins that did load opened: an embedded database left open
+    // keeps its timers (and the test process) alive, and would hold DATA_DIR against the next boot
+    await fastify.close().catch(() => undefined)
+    throw err
+  }
   t.teardown(() => fastify.close())
   return { app: fastify, dir, configDir, tokenFile: config.evercycle.tokenFile }
 }
