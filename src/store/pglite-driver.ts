@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
+import { lockDirectory } from './dir-lock.js'
 import { toDatabaseError, type Driver, type Queryable, type QueryResult } from './driver.js'
 
 function wrap(target: PGlite | Transaction): Queryable {
@@ -24,11 +25,22 @@ function wrap(target: PGlite | Transaction): Queryable {
 
 /**
  * Embedded PostgreSQL (WASM) in a directory: one connection, so PGlite serialises every query itself and a
- * transaction holds the database until it ends. Only one process may open a directory.
+ * transaction holds the database until it ends. Only one process may open a directory: a lock file beside it
+ * (`<dir>.lock`) refuses a second.
  */
 export async function openPgliteDriver(dir: string | undefined): Promise<Driver> {
-  if (dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 })
-  const db = await PGlite.create(dir)
+  let unlock = async (): Promise<void> => undefined
+  if (dir !== undefined) {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    unlock = await lockDirectory(`${dir}.lock`)
+  }
+  let db: PGlite
+  try {
+    db = await PGlite.create(dir)
+  } catch (err) {
+    await unlock()
+    throw err
+  }
   const self = wrap(db)
   return {
     kind: 'pglite',
@@ -43,6 +55,7 @@ export async function openPgliteDriver(dir: string | undefined): Promise<Driver>
     },
     async close(): Promise<void> {
       if (!db.closed) await db.close()
+      await unlock()
     }
   }
 }

@@ -1,6 +1,13 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import t from 'tap'
 import { DatabaseError, isUniqueViolation } from '../../src/store/driver.js'
+import { openPgliteDriver } from '../../src/store/pglite-driver.js'
 import { eachBackend, openTestDriver } from '../helpers/flowrunner.js'
+import { tempDir } from '../helpers/gateway.js'
+import { seedPglite } from '../helpers/pglite-template.js'
 
 eachBackend('the driver: parameters, types, multi-statement exec, row counts', async (t, backend) => {
   const db = await openTestDriver(t, backend)
@@ -71,4 +78,25 @@ t.test('close is idempotent', async (t) => {
   await db.close()
   await db.close()
   t.pass()
+})
+
+t.test('a PGlite directory is opened by one driver at a time; a lock left by a dead owner is taken over', async (t) => {
+  const dir = path.join(await tempDir(t, 'fr-lock-'), 'pglite')
+  await seedPglite(path.dirname(dir))
+  const first = await openPgliteDriver(dir)
+  await t.rejects(openPgliteDriver(dir), /in use by process \d+/)
+  await first.close()
+  const second = await openPgliteDriver(dir)
+  await first.close()
+  t.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), String(process.pid), "a late second close leaves the new owner's lock alone")
+  await second.close()
+
+  // a lock left by a process that no longer exists
+  const child = spawn(process.execPath, ['-e', ''])
+  const [code] = await once(child, 'exit')
+  t.equal(code, 0)
+  await writeFile(`${dir}.lock`, `${child.pid}\n`)
+  const third = await openPgliteDriver(dir)
+  t.equal((await third.query<{ ok: number }>('SELECT 1 AS ok')).rows[0]?.ok, 1)
+  await third.close()
 })
