@@ -59,6 +59,7 @@ t.test('SIGTERM drains in-flight requests before the process exits', async (t) =
     EVERCYCLE_USERNAME: DEMO_USERNAME,
     EVERCYCLE_PASSWORD: DEMO_PASSWORD,
     EVERCYCLE_CONFIG_DIR: path.join(dir, 'config'),
+    DATA_DIR: path.join(dir, 'data'),
     GATEWAY_AUTH: 'none',
     SESSION_SECRET: 'x'.repeat(32)
   })

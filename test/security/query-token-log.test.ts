@@ -1,0 +1,21 @@
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import WebSocket from 'ws'
+import { buildFlowRunner } from '../helpers/flowrunner.js'
+import { LogCapture } from '../helpers/gateway.js'
+
+t.test('a token passed in the query string (browser WebSockets) never reaches the request log', async (t) => {
+  const logs = new LogCapture()
+  const fr = await buildFlowRunner(t, { backend: 'pglite', logs })
+  await fr.app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (fr.app.server.address() as AddressInfo).port
+  const token = fr.admin.token
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/ws/executions/exec-missing?token=${token}&x=1`)
+  const status = await new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))
+  t.equal(status, 404)
+  await fr.request('GET', `/api/v1/executions?token=${token}`, { token })
+  await fr.app.close()
+  t.ok(logs.lines.some((l) => l.includes('/ws/executions/exec-missing')), 'the request was logged')
+  t.notOk(logs.text.includes(token), 'the token is not in any log line')
+  t.ok(logs.text.includes('token=[redacted]'), 'the parameter is shown as redacted')
+})
