@@ -25,9 +25,12 @@ export default fp(
       maxAge: 600,
       strictPreflight: false
     })
-    app.addHook('onSend', async (_request, reply, payload) => {
-      reply.header('vary', mergeVary(reply.getHeader('vary')))
-      return payload
+    // synchronous (no promise per request), and no string work in the usual case: @fastify/cors has already
+    // set exactly `Origin`, and nothing later replaced it
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      const current = reply.getHeader('vary')
+      if (current !== 'Origin') reply.header('vary', mergeVary(current))
+      done(null, payload)
     })
   },
   { name: 'cors-policy', dependencies: ['app-config'] }
