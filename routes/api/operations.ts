@@ -1,9 +1,34 @@
+import { setMaxListeners } from 'node:events'
+import type { Socket } from 'node:net'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import { domainError } from '../../src/errors.js'
 import { successEnvelope, upstreamError } from '../../src/evercycle/envelope.js'
 import { HTTP_METHODS, type Operation } from '../../src/evercycle/operation.js'
 import { GatewayErrorSchema, SuccessEnvelopeSchema } from '../../src/http/gateway-schemas.js'
+
+const connectionSignals = new WeakMap<Socket, AbortSignal>()
+
+/**
+ * Aborted when the client's connection closes: a client that goes away stops paying for its upstream call.
+ * One signal per connection, not per request: a fresh AbortController gets its listener bookkeeping set up on
+ * first use, which costs each request several microseconds; on a shared signal undici's add/remove is cheap.
+ * The connection, not the response: a pipelined request's response has no socket yet, and the request's own
+ * `close` fires as soon as its body has been read.
+ */
+function clientGone(socket: Socket): AbortSignal {
+  let signal = connectionSignals.get(socket)
+  if (signal === undefined) {
+    const controller = new AbortController()
+    signal = controller.signal
+    // pipelined requests of one connection can be in flight together; each adds its own listener
+    setMaxListeners(0, signal)
+    if (socket.destroyed) controller.abort()
+    else socket.once('close', () => controller.abort())
+    connectionSignals.set(socket, signal)
+  }
+  return signal
+}
 
 /**
  * `/api/<operation>` for every registry entry, generated at boot: the operation's own method with its query
@@ -26,9 +51,7 @@ const operations: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: SuccessEnvelopeSchema, '4xx': GatewayErrorSchema, '5xx': GatewayErrorSchema }
       },
       // the envelope is written as text around the upstream bytes, never re-serialized
-      handler: async (request, reply) => {
-        await callOperation(op, request, reply)
-      }
+      handler: (request, reply) => callOperation(op, request, reply)
     })
     const others = HTTP_METHODS.filter((m) => m !== op.method) as HTTPMethods[]
     if (op.method !== 'GET') others.push('HEAD')
@@ -46,20 +69,16 @@ const operations: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   async function callOperation(op: Operation, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const abort = new AbortController()
-    // a client that goes away stops paying for its upstream call. The response's close tells that; the
-    // request's does not (it closes as soon as its body has been read).
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) abort.abort()
-    })
     const res = await app.operations.call(
       op,
       { query: request.query as Record<string, unknown>, body: request.body as Record<string, unknown> | undefined },
-      { identity: request.identity, requestId: request.id, signal: abort.signal }
+      { identity: request.identity, requestId: request.id, signal: clientGone(request.raw.socket) }
     )
     if (res.statusCode < 200 || res.statusCode >= 300) throw await upstreamError(res)
     const envelope = await successEnvelope(res)
     reply.code(envelope.statusCode).type('application/json; charset=utf-8')
+    // awaited: a stream's headers only go out with its first chunk, so Fastify must not see this resolve (and
+    // send an empty reply itself) before the reply is under way; a buffered one is sent by now and resolves at once
     await reply.send(envelope.kind === 'buffered' ? envelope.payload : envelope.stream)
   }
 }
