@@ -178,8 +178,11 @@ function parseAuthResult(text: string): AuthenticationResult | undefined {
 
 export function queryString(query: UpstreamRequest['query']): string {
   if (query === undefined) return ''
+  const entries = Object.entries(query)
+  // most calls forward no query: skip building URLSearchParams for nothing
+  if (entries.length === 0) return ''
   const params = new URLSearchParams()
-  for (const [key, value] of Object.entries(query)) {
+  for (const [key, value] of entries) {
     if (value === undefined) continue
     for (const v of Array.isArray(value) ? value : [value]) params.append(key, String(v))
   }

@@ -47,6 +47,26 @@ function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
+/** The upstream's Content-Length, or Infinity when it sent none (or an unusable one). */
+function declaredLength(res: UpstreamResponse): number {
+  const value = res.headers['content-length']
+  if (typeof value !== 'string' || value === '') return Infinity
+  const length = Number(value)
+  return Number.isSafeInteger(length) && length >= 0 ? length : Infinity
+}
+
+/** A whole (small) body as the envelope's payload. */
+function buffered(statusCode: number, json: boolean, text: string): Envelope {
+  if (text.trim() === '') return { kind: 'buffered', statusCode, payload: '{"status":"success","data":null}' }
+  if (!json) return { kind: 'buffered', statusCode, payload: `{"status":"success","data":${JSON.stringify(text)}}` }
+  try {
+    JSON.parse(text)
+  } catch {
+    throw domainError('upstream_invalid_response', 'Evercycle answered with malformed JSON')
+  }
+  return { kind: 'buffered', statusCode, payload: `{"status":"success","data":${text}}` }
+}
+
 /**
  * Wraps a 2xx upstream answer as `{"status":"success","data":<upstream JSON>}` without re-serializing it.
  * Small JSON bodies are validated with JSON.parse; large ones stream through an incremental syntax check and,
@@ -56,19 +76,13 @@ function stripBom(text: string): string {
 export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> {
   const statusCode = res.statusCode
   const json = isJsonType(res.headers['content-type'])
+  // A declared length within the limit is read in one go: undici fails a body that overruns its
+  // Content-Length, so the cap holds without counting chunks through an async iterator (a generator, a
+  // promise per chunk and stream bookkeeping on every call). undici's text() drops a UTF-8 BOM like stripBom.
+  if (declaredLength(res) <= BUFFER_LIMIT) return buffered(statusCode, json, await res.body.text())
   const it = chunksOf(res)
   const head = await readCapped(it, BUFFER_LIMIT)
-  if (head.done) {
-    const text = stripBom(Buffer.concat(head.chunks, head.size).toString('utf8'))
-    if (text.trim() === '') return { kind: 'buffered', statusCode, payload: '{"status":"success","data":null}' }
-    if (!json) return { kind: 'buffered', statusCode, payload: `{"status":"success","data":${JSON.stringify(text)}}` }
-    try {
-      JSON.parse(text)
-    } catch {
-      throw domainError('upstream_invalid_response', 'Evercycle answered with malformed JSON')
-    }
-    return { kind: 'buffered', statusCode, payload: `{"status":"success","data":${text}}` }
-  }
+  if (head.done) return buffered(statusCode, json, stripBom(Buffer.concat(head.chunks, head.size).toString('utf8')))
   if (!json) {
     res.body.destroy()
     throw domainError('upstream_invalid_response', `Evercycle answered with a non-JSON body over ${BUFFER_LIMIT} bytes`)

@@ -15,6 +15,7 @@ const UNSAFE_VALUE = /^\.{1,2}$|[\u0000-\u001f\u007f]/
  * segment, a query or a fragment: `/`, `?` and `#` are encoded, and `.`/`..` are refused outright.
  */
 export function renderPath(template: string, values: Record<string, string>): string {
+  if (!template.includes('{')) return template
   return template.replace(PLACEHOLDER, (_, name: string) => {
     const value = values[name]
     if (value === undefined || value === '') {
@@ -31,19 +32,50 @@ export function renderPath(template: string, values: Record<string, string>): st
   })
 }
 
+interface ParsedBase {
+  origin: string
+  /** The base URL's path without its trailing slash, prepended to every rendered path. */
+  prefix: string
+}
+
+/** Base URLs parsed once: one per configured upstream, so the map stays tiny (bounded anyway). */
+const parsedBases = new Map<string, ParsedBase>()
+/** `base \n template` pairs already checked for templates without placeholders, whose result never varies. */
+const checkedStatic = new Set<string>()
+const CACHE_LIMIT = 1000
+
+function parseBase(baseUrl: string): ParsedBase {
+  let base = parsedBases.get(baseUrl)
+  if (base === undefined) {
+    const url = new URL(baseUrl)
+    base = { origin: url.origin, prefix: url.pathname.replace(/\/$/, '') }
+    if (parsedBases.size >= CACHE_LIMIT) parsedBases.clear()
+    parsedBases.set(baseUrl, base)
+  }
+  return base
+}
+
 /**
  * Final check before a request leaves: the URL built from base + path must keep the base's origin, start with
  * the template's static prefix, and survive URL normalisation unchanged. Anything else is a bug or an attack.
+ * A template without placeholders renders to itself, so its verdict is computed once per base URL; a rendered
+ * one carries client values and is parsed every time.
  */
 export function assertSafeUpstreamPath(baseUrl: string, template: string, rendered: string): void {
-  const base = new URL(baseUrl)
-  const prefix = base.pathname.replace(/\/$/, '')
-  const full = prefix + rendered
+  const isStatic = rendered === template && !template.includes('{')
+  const key = isStatic ? `${baseUrl}\n${template}` : undefined
+  if (key !== undefined && checkedStatic.has(key)) return
+  const base = parseBase(baseUrl)
+  const full = base.prefix + rendered
   const staticPrefix = template.split('{')[0] ?? ''
   const url = new URL(full, base.origin)
   if (url.origin !== base.origin || url.pathname !== full || !rendered.startsWith(staticPrefix) || url.search !== '' || url.hash !== '') {
     throw domainError('validation_error', 'Path parameters produce an invalid upstream path', {
       details: [{ field: 'path', message: 'path parameters may not change the upstream path' }]
     })
+  }
+  if (key !== undefined) {
+    if (checkedStatic.size >= CACHE_LIMIT) checkedStatic.clear()
+    checkedStatic.add(key)
   }
 }
