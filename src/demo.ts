@@ -109,7 +109,7 @@ if (setup !== undefined) {
     `  websocat -H "Authorization: Bearer $TOKEN" ${wsBase}/ws/executions/$EXEC    # if you have websocat`,
     'read its result and logs:',
     `  curl -s ${base}/api/v1/executions/$EXEC ${auth}`,
-    `  curl -s ${base}/api/v1/executions/$EXEC/logs?limit=100 ${auth}`,
+    `  curl -s "${base}/api/v1/executions/$EXEC/logs?limit=100" ${auth}`,
     'run and watch in one go, taking the other branch (3 assets are active, fewer than 4: no webhook; a run this',
     'short may be over before the socket opens, and then you get its status and final message):',
     `  export EXEC=$(curl -s -X POST ${base}/api/v1/flows/${setup.flowId}/run ${auth} -H 'content-type: application/json' -d '{"input":{"min_assets":4}}' | ${json('execution_id')}) && ${watch}`,
