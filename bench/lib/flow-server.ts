@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -105,8 +106,15 @@ export interface FlowServerOptions {
  * keys, LOG_LEVEL=warn (as the gateway bench), and only the simulator's and the receiver's ports opened to flow
  * HTTP nodes.
  */
+/** Temp dirs not yet removed; a signal skips the orderly cleanup, so the exit hook removes what is left. */
+const tempDirs = new Set<string>()
+process.once('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+})
+
 export async function startFlowServer(o: FlowServerOptions): Promise<FlowServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'flowrunner-bench-'))
+  tempDirs.add(dir)
   const port = await freePort()
   const env: NodeJS.ProcessEnv = {
     ...baseEnv(),
@@ -139,7 +147,10 @@ export async function startFlowServer(o: FlowServerOptions): Promise<FlowServer>
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
   const child = new Child(`server (${o.backend}, concurrency ${o.concurrency})`, [...nodeArgs, SERVER_JS], env)
   const url = `http://127.0.0.1:${port}`
-  const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true })
+  const cleanup = async (): Promise<void> => {
+    await rm(dir, { recursive: true, force: true })
+    tempDirs.delete(dir)
+  }
   try {
     await waitFor200(`${url}/api/health`, 90_000, () => child.exited)
   } catch (err) {
