@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyInstance, FastifyServerOptions, RawServerDefault } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions, RawServerDefault } from 'fastify'
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import appConfig from '../plugins/app-config.js'
@@ -55,6 +55,33 @@ export function requestIdFor(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
 }
 
+/** Fastify's binding name for the request id in request log lines (its default `requestIdLogLabel`). */
+const REQUEST_ID_LOG_LABEL = 'reqId'
+/** Where a request's logger keeps its id; a child of it inherits it (pino children are prototype-chained). */
+const logRequestId = Symbol('reqId')
+interface RequestIdCarrier {
+  [logRequestId]?: string
+}
+
+/**
+ * Request loggers without per-request redaction work. Fastify makes every request a child logger bound to its
+ * id, and pino stringifies a child's bindings through the redaction's wildcard paths: ~3 µs per request, for a
+ * value that is a UUID or a validated token, even when nothing is ever logged. The id is kept on the child
+ * instead, and `requestIdMixin` adds it to each line the child writes, so it costs only when a line is written.
+ */
+export const requestChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = function (logger, bindings, opts) {
+  const { [REQUEST_ID_LOG_LABEL]: id, ...rest } = bindings
+  const child: FastifyBaseLogger & RequestIdCarrier = logger.child(rest, opts)
+  if (typeof id === 'string') child[logRequestId] = id
+  return child
+}
+
+/** The `reqId` of lines written by a request's logger (or a child of it). */
+function requestIdMixin(_line: object, _level: number, logger: object): object {
+  const id: unknown = Reflect.get(logger, logRequestId)
+  return typeof id === 'string' ? { [REQUEST_ID_LOG_LABEL]: id } : {}
+}
+
 /**
  * Errors Node's HTTP parser raises before Fastify sees a request (oversized headers, garbage) still answer in
  * the gateway's error shape.
@@ -76,8 +103,10 @@ export function serverOptions(config: Config): FastifyServerOptions<RawServerDef
     logger: {
       level: config.logLevel,
       redact: { paths: redactPaths, censor: '[redacted]' },
-      serializers: { req: requestSerializer }
+      serializers: { req: requestSerializer },
+      mixin: requestIdMixin
     },
+    childLoggerFactory: requestChildLogger,
     genReqId: requestIdFor,
     clientErrorHandler,
     bodyLimit: config.bodyLimit,
