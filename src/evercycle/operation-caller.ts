@@ -1,4 +1,4 @@
-import type { EvercycleClient, UpstreamResponse } from './client.js'
+import type { EvercycleClient, UpstreamRequest, UpstreamResponse } from './client.js'
 import type { Operation } from './operation.js'
 import { prepareCall, type OperationInput } from './prepare-call.js'
 import type { TokenManager } from './token-manager.js'
@@ -22,14 +22,18 @@ export class OperationCaller {
 
   async call(op: Operation, input: OperationInput, options: CallOptions = {}): Promise<UpstreamResponse> {
     const identity = options.identity ?? SERVICE_IDENTITY
-    const prepared = prepareCall(op, input, this.client.baseUrl)
-    const request = { ...prepared, requestId: options.requestId, signal: options.signal, operation: op.name }
-    let tokens = await this.tokens.getTokens(identity)
-    let res = await this.client.request({ ...request, tokens })
+    const request: UpstreamRequest = prepareCall(op, input, this.client.baseUrl)
+    // one request object, completed in place (the client keeps no reference to it), not copied per step
+    request.requestId = options.requestId
+    request.signal = options.signal
+    request.operation = op.name
+    const tokens = await this.tokens.getTokens(identity)
+    request.tokens = tokens
+    let res = await this.client.request(request)
     if (res.statusCode === 401) {
       await res.body.dump()
-      tokens = await this.tokens.renew(identity, tokens)
-      res = await this.client.request({ ...request, tokens })
+      request.tokens = await this.tokens.renew(identity, tokens)
+      res = await this.client.request(request)
     }
     return res
   }
