@@ -16,6 +16,8 @@ export interface QueueJob<T> {
 }
 
 export interface SendOptions {
+  /** The job's id (a UUID), when the caller must know it before the job is visible (to record it alongside). */
+  id?: string
   /** Not before this time (a `delay` step or a retry back-off). */
   startAfter?: Date
   /** How long an active job may run before pg-boss considers its worker dead and retries it. */

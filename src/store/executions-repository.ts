@@ -23,6 +23,8 @@ export interface Execution {
   startedAt: Date | null
   completedAt: Date | null
   deadlineAt: Date
+  /** The queue job that owns the execution now (null on rows older than the column). */
+  jobId: string | null
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
@@ -43,6 +45,8 @@ export interface NewLog {
   nodeId?: string | undefined
   nodeType?: string | undefined
   data?: unknown
+  /** When it happened; stored as the line's timestamp (it is written later, with its step). Defaults to now. */
+  at?: Date | undefined
 }
 
 interface ExecutionRow {
@@ -64,10 +68,11 @@ interface ExecutionRow {
   started_at: Date | null
   completed_at: Date | null
   deadline_at: Date
+  job_id: string | null
 }
 
 const COLUMNS =
-  'id, flow_id, revision, account_id, status, input, result, error, node_id, next_node, attempt, nodes, steps, last_node, created_at, started_at, completed_at, deadline_at'
+  'id, flow_id, revision, account_id, status, input, result, error, node_id, next_node, attempt, nodes, steps, last_node, created_at, started_at, completed_at, deadline_at, job_id'
 
 function toExecution(r: ExecutionRow): Execution {
   return {
@@ -88,7 +93,8 @@ function toExecution(r: ExecutionRow): Execution {
     createdAt: new Date(r.created_at),
     startedAt: r.started_at === null ? null : new Date(r.started_at),
     completedAt: r.completed_at === null ? null : new Date(r.completed_at),
-    deadlineAt: new Date(r.deadline_at)
+    deadlineAt: new Date(r.deadline_at),
+    jobId: r.job_id
   }
 }
 
@@ -102,6 +108,44 @@ export interface StepUpdate {
   expect: { steps: number; attempt: number }
   /** When the execution ends with this step. */
   final?: { status: 'completed' | 'failed'; result?: unknown; error?: string; nodeId?: string }
+  /** The job that owns the execution from now on, when this step hands it to a new one. */
+  jobId?: string
+}
+
+/** Log lines as one JSON array parameter, so any number of them is one statement. */
+function logsParam(logs: readonly NewLog[]): string {
+  const now = new Date()
+  return JSON.stringify(
+    logs.map((l) => ({
+      ts: (l.at ?? now).toISOString(),
+      level: l.level,
+      severity: SEVERITY[l.level],
+      message: l.message,
+      node_id: l.nodeId ?? null,
+      node_type: l.nodeType ?? null,
+      data: l.data ?? null
+    }))
+  )
+}
+
+/**
+ * Inserts the lines of JSON array parameter `$param` for the execution id `idExpr`, in array order (the log's
+ * order is its id). Used alone and as a CTE next to the state change the lines describe: one round trip,
+ * one atomic statement.
+ */
+function insertLogs(idExpr: string, from: string, param: string): string {
+  return `INSERT INTO execution_logs (execution_id, ts, level, severity, message, node_id, node_type, data)
+    SELECT ${idExpr}, (l.e->>'ts')::timestamptz, l.e->>'level', (l.e->>'severity')::smallint, l.e->>'message',
+           l.e->>'node_id', l.e->>'node_type', NULLIF(l.e->'data', 'null'::jsonb)
+      FROM ${from}jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS l(e, ord)
+     ORDER BY l.ord`
+}
+
+/** `changed` (an UPDATE ... RETURNING id) and the log lines in `$param` for it, as one statement. */
+function withLogs(changed: string, param: string): string {
+  return `WITH changed AS (${changed} RETURNING id),
+        logged AS (${insertLogs('changed.id', 'changed CROSS JOIN ', param)} RETURNING 1)
+   SELECT count(*)::int AS n FROM changed`
 }
 
 export class ExecutionsRepository {
@@ -116,12 +160,13 @@ export class ExecutionsRepository {
     input: unknown
     startNode: string
     deadlineAt: Date
+    jobId: string
   }): Promise<Execution> {
     const { rows } = await this.db.query<ExecutionRow>(
-      `INSERT INTO executions (id, flow_id, revision, account_id, status, input, next_node, deadline_at, started_at)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, CASE WHEN $5 = 'running' THEN now() END)
+      `INSERT INTO executions (id, flow_id, revision, account_id, status, input, next_node, deadline_at, started_at, job_id)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, CASE WHEN $5 = 'running' THEN now() END, $9)
        RETURNING ${COLUMNS}`,
-      [e.id, e.flowId, e.revision, e.accountId, e.status, JSON.stringify(e.input ?? {}), e.startNode, e.deadlineAt]
+      [e.id, e.flowId, e.revision, e.accountId, e.status, JSON.stringify(e.input ?? {}), e.startNode, e.deadlineAt, e.jobId]
     )
     return toExecution(rows[0] as ExecutionRow)
   }
@@ -160,19 +205,26 @@ export class ExecutionsRepository {
     return res.rowCount > 0
   }
 
-  /** Records a finished step; a no-op (false) when the execution was cancelled or finished meanwhile. */
-  async saveStep(id: string, step: StepUpdate): Promise<boolean> {
+  /**
+   * Records a finished step with its log lines in one statement; a no-op (false) when the execution was
+   * cancelled or finished meanwhile, or another worker already recorded this step.
+   */
+  async saveStep(id: string, step: StepUpdate, logs: readonly NewLog[]): Promise<boolean> {
     const f = step.final
-    const res = await this.db.query(
-      `UPDATE executions
-          SET nodes = nodes || jsonb_build_object($2::text, $3::jsonb),
-              next_node = $4, attempt = $5, steps = steps + 1, last_node = $2, updated_at = now(),
-              status = COALESCE($6, status),
-              result = CASE WHEN $6 IS NULL THEN result ELSE $7::jsonb END,
-              error = COALESCE($8, error),
-              node_id = COALESCE($9, node_id),
-              completed_at = CASE WHEN $6 IS NULL THEN NULL ELSE now() END
-        WHERE id = $1 AND status = 'running' AND steps = $10 AND attempt = $11`,
+    const { rows } = await this.db.query<{ n: number }>(
+      withLogs(
+        `UPDATE executions
+            SET nodes = nodes || jsonb_build_object($2::text, $3::jsonb),
+                next_node = $4, attempt = $5, steps = steps + 1, last_node = $2, updated_at = now(),
+                status = COALESCE($6, status),
+                result = CASE WHEN $6 IS NULL THEN result ELSE $7::jsonb END,
+                error = COALESCE($8, error),
+                node_id = COALESCE($9, node_id),
+                completed_at = CASE WHEN $6 IS NULL THEN NULL ELSE now() END,
+                job_id = COALESCE($12, job_id)
+          WHERE id = $1 AND status = 'running' AND steps = $10 AND attempt = $11`,
+        '$13'
+      ),
       [
         id,
         step.nodeId,
@@ -184,40 +236,44 @@ export class ExecutionsRepository {
         f?.error ?? null,
         f?.nodeId ?? null,
         step.expect.steps,
-        step.expect.attempt
+        step.expect.attempt,
+        step.jobId ?? null,
+        logsParam(logs)
       ]
     )
-    return res.rowCount > 0
+    return (rows[0]?.n ?? 0) > 0
   }
 
-  /** A node attempt failed and will be retried: only the attempt counter moves. */
-  async saveRetry(id: string, expect: { steps: number; attempt: number }): Promise<boolean> {
-    const res = await this.db.query(
-      `UPDATE executions SET attempt = attempt + 1, updated_at = now() WHERE id = $1 AND status = 'running' AND steps = $2 AND attempt = $3`,
-      [id, expect.steps, expect.attempt]
+  /** A node attempt failed and will be retried by job `jobId`: only the attempt counter moves. */
+  async saveRetry(id: string, expect: { steps: number; attempt: number }, jobId: string, logs: readonly NewLog[]): Promise<boolean> {
+    const { rows } = await this.db.query<{ n: number }>(
+      withLogs(
+        `UPDATE executions SET attempt = attempt + 1, updated_at = now(), job_id = $4
+          WHERE id = $1 AND status = 'running' AND steps = $2 AND attempt = $3`,
+        '$5'
+      ),
+      [id, expect.steps, expect.attempt, jobId, logsParam(logs)]
     )
-    return res.rowCount > 0
+    return (rows[0]?.n ?? 0) > 0
   }
 
-  /** Ends a live execution (failure without a step, cancel): false when it had already ended. */
-  async finish(id: string, status: 'failed' | 'cancelled', error: string | null, nodeId: string | null): Promise<boolean> {
-    const res = await this.db.query(
-      `UPDATE executions SET status = $2, error = COALESCE($3, error), node_id = COALESCE($4, node_id), next_node = NULL,
-              completed_at = now(), updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running')`,
-      [id, status, error, nodeId]
+  /** Ends a live execution (failure without a step, cancel) with its log lines: false when it had already ended. */
+  async finish(id: string, status: 'failed' | 'cancelled', error: string | null, nodeId: string | null, logs: readonly NewLog[] = []): Promise<boolean> {
+    const { rows } = await this.db.query<{ n: number }>(
+      withLogs(
+        `UPDATE executions SET status = $2, error = COALESCE($3, error), node_id = COALESCE($4, node_id), next_node = NULL,
+                completed_at = now(), updated_at = now()
+          WHERE id = $1 AND status IN ('queued', 'running')`,
+        '$5'
+      ),
+      [id, status, error, nodeId, logsParam(logs)]
     )
-    return res.rowCount > 0
+    return (rows[0]?.n ?? 0) > 0
   }
 
   async appendLogs(id: string, logs: readonly NewLog[]): Promise<void> {
-    for (const log of logs) {
-      await this.db.query(
-        `INSERT INTO execution_logs (execution_id, level, severity, message, node_id, node_type, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-        [id, log.level, SEVERITY[log.level], log.message, log.nodeId ?? null, log.nodeType ?? null, log.data === undefined ? null : JSON.stringify(log.data)]
-      )
-    }
+    if (logs.length === 0) return
+    await this.db.query(insertLogs('$1', '', '$2'), [id, logsParam(logs)])
   }
 
   async logs(id: string, filter: { level?: LogLevel; limit: number; offset: number }): Promise<{ logs: LogEntry[]; total: number }> {

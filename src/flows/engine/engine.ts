@@ -5,7 +5,7 @@ import { domainError } from '../../errors.js'
 import type { QueueJob } from '../../queue/job-queue.js'
 import type { JobQueue } from '../../queue/job-queue.js'
 import type { Driver, Queryable } from '../../store/driver.js'
-import { ExecutionsRepository, TERMINAL, type Execution, type NewLog } from '../../store/executions-repository.js'
+import { ExecutionsRepository, TERMINAL, type Execution, type NewLog, type StepUpdate } from '../../store/executions-repository.js'
 import type { Owner } from '../../store/flows-repository.js'
 import type { Logger } from '../../util/logger.js'
 import type { FlowSpec, NodeSpec } from '../definition-schema.js'
@@ -45,12 +45,31 @@ export interface EngineDeps {
 
 interface StepJob {
   executionId: string
-  /** The execution's step count and attempt when the job was sent: a job that no longer matches is stale. */
+  /** The execution's step count and attempt when the job was sent (what a job is matched on for old rows). */
   step: number
   attempt: number
+  /** The job's expiry in seconds, as sent: it bounds how many nodes the job may run before handing off. */
+  expireS?: number
 }
 
 type AbortReason = 'cancelled' | 'shutdown'
+/** How a job ends: completed, or handed back to the queue (this worker is stopping). */
+type Settled = 'done' | 'retry-job'
+
+/** Seconds a job's expiry exceeds its first node's timeout; a segment stops starting nodes half of it before. */
+const JOB_EXPIRY_MARGIN_S = 10
+
+/** One job's run of an execution: what its nodes share, and the log lines not yet saved. */
+interface SegmentRun {
+  spec: FlowSpec
+  secrets: Record<string, string>
+  masker: SecretMasker
+  /** Aborted by a cancel (from here or another replica) or a shutdown, whichever node is running. */
+  controller: AbortController
+  pending: NewLog[]
+  /** No node is started that could still run at this time (ms since the epoch). */
+  deadline: number
+}
 
 /** Records one log line of a step (masked) and returns its event, to publish when the caller decides. */
 type RecordLine = (level: NewLog['level'], message: string, data?: Record<string, unknown>) => ExecutionEvent
@@ -81,6 +100,8 @@ export class Engine {
   private stopped = true
   private loopDone: Promise<void> = Promise.resolve()
   private wake: (() => void) | undefined
+  /** A kick() that came while the loop was not waiting. */
+  private wakePending = false
   private readonly running = new Map<string, AbortController>()
   private readonly specs = new Map<string, FlowSpec>()
   private housekeeping: NodeJS.Timeout | undefined
@@ -121,7 +142,8 @@ export class Engine {
     const id = `exec-${randomUUID()}`
     const status = this.hasFreeSlot ? 'running' : 'queued'
     const execution = await this.deps.db.transaction(async (tx) => {
-      const created = await new ExecutionsRepository(tx).create({
+      const jobId = await this.send(tx, { executionId: id, step: 0, attempt: 1 }, spec.nodes[spec.start])
+      return new ExecutionsRepository(tx).create({
         id,
         flowId: flow.id,
         revision: flow.revision,
@@ -129,10 +151,9 @@ export class Engine {
         status,
         input: input ?? {},
         startNode: spec.start,
-        deadlineAt: new Date(Date.now() + this.deps.settings.executionTimeoutMs)
+        deadlineAt: new Date(Date.now() + this.deps.settings.executionTimeoutMs),
+        jobId
       })
-      await this.send(tx, { executionId: id, step: 0, attempt: 1 }, spec.nodes[spec.start])
-      return created
     })
     this.stats.started++
     this.kick()
@@ -145,12 +166,7 @@ export class Engine {
     const execution = await repo.get(id, owner)
     if (execution === undefined) throw domainError('not_found', 'Execution not found')
     if (TERMINAL.has(execution.status)) throw domainError('conflict', `Execution already ${execution.status}`)
-    const cancelled = await this.deps.db.transaction(async (tx) => {
-      const r = new ExecutionsRepository(tx)
-      if (!(await r.finish(id, 'cancelled', null, null))) return false
-      await r.appendLogs(id, [{ level: 'info', message: 'Execution cancelled' }])
-      return true
-    })
+    const cancelled = await repo.finish(id, 'cancelled', null, null, [{ level: 'info', message: 'Execution cancelled' }])
     if (!cancelled) throw domainError('conflict', 'Execution already finished')
     this.abortLocal(id)
     this.stats.cancelled++
@@ -167,26 +183,35 @@ export class Engine {
     this.deps.events.publish(event)
   }
 
-  /** Enqueues the step that runs `node`; its job stays claimed as long as that node may run, plus a margin. */
-  private async send(tx: Queryable, job: StepJob, node: NodeSpec | undefined, deferMs = 0): Promise<void> {
+  /**
+   * Enqueues a job that continues the execution at `node` and returns its id, which the caller stores on the
+   * execution in the same transaction. The job stays claimed as long as that node may run, plus a margin; a
+   * worker that died holding it loses it after that and the job is retried elsewhere, resuming from the last
+   * saved node.
+   */
+  private async send(tx: Queryable, job: Omit<StepJob, 'expireS'>, node: NodeSpec | undefined, deferMs = 0): Promise<string> {
     // the node's own timeout, not the default: a job that expires while its node still runs is handed to a
     // second worker, which runs the node again alongside the first
-    const nodeTimeoutS = Math.ceil((node?.timeout_ms ?? this.deps.settings.defaultNodeTimeoutMs) / 1000)
-    await this.deps.queue.send(STEP_QUEUE, job, {
+    const expireS = Math.ceil((node?.timeout_ms ?? this.deps.settings.defaultNodeTimeoutMs) / 1000) + JOB_EXPIRY_MARGIN_S
+    const id = randomUUID()
+    await this.deps.queue.send(STEP_QUEUE, { ...job, expireS } satisfies StepJob, {
+      id,
       tx,
       ...(deferMs > 0 ? { startAfter: new Date(Date.now() + deferMs) } : {}),
-      // a worker that died holding the job loses it after this; the job is then retried elsewhere
-      expireInSeconds: nodeTimeoutS + 10,
+      expireInSeconds: expireS,
       retryLimit: 5,
       retryDelaySeconds: 1
     })
     if (deferMs > 0) setTimeout(() => this.kick(), deferMs).unref()
+    return id
   }
 
+  /** Wakes the worker loop now; when it is busy fetching, it fetches again before it sleeps. */
   private kick(): void {
     const wake = this.wake
     this.wake = undefined
-    wake?.()
+    if (wake === undefined) this.wakePending = true
+    else wake()
   }
 
   private async loop(): Promise<void> {
@@ -195,6 +220,9 @@ export class Engine {
       const free = settings.concurrency - this.active
       if (free > 0) {
         let jobs: Array<QueueJob<StepJob>> = []
+        // a wake-up that arrives while this fetch runs is for a job the fetch may not see: fetch again after it
+        this.wakePending = false
+        const fetchedAt = Date.now()
         try {
           jobs = await queue.fetch<StepJob>(STEP_QUEUE, free)
         } catch (err) {
@@ -203,15 +231,16 @@ export class Engine {
         }
         for (const job of jobs) {
           this.active++
-          void this.handle(job)
+          void this.handle(job, fetchedAt)
             .catch((err: unknown) => log.error({ err }, 'flowrunner: step failed unexpectedly'))
             .finally(() => {
               this.active--
               this.kick()
             })
         }
-        if (jobs.length > 0) continue
+        if (jobs.length > 0 || this.wakePending) continue
       }
+      this.wakePending = false
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, settings.pollIntervalMs)
         this.wake = () => {
@@ -243,70 +272,107 @@ export class Engine {
     return spec
   }
 
-  private async handle(job: QueueJob<StepJob>): Promise<void> {
+  private async handle(job: QueueJob<StepJob>, fetchedAt: number): Promise<void> {
     const { queue } = this.deps
-    const settled = await this.step(job.data)
+    const settled = await this.segment(job, fetchedAt)
     if (settled === 'retry-job') await queue.fail(STEP_QUEUE, job.id, 'worker stopping')
     else await queue.complete(STEP_QUEUE, job.id)
   }
 
-  /** Runs one node of one execution. Returns 'retry-job' when the job must go back to the queue. */
-  private async step(job: StepJob): Promise<'done' | 'retry-job'> {
-    const { db, settings } = this.deps
-    const repo = new ExecutionsRepository(db)
-    const execution = await repo.get(job.executionId)
-    if (execution === undefined || TERMINAL.has(execution.status)) return 'done'
-    if (execution.steps !== job.step || execution.attempt !== job.attempt) return 'done'
-    if (execution.nextNode === null) return 'done'
+  /**
+   * Runs the execution a job owns, node after node, for as long as the job may stay claimed: each node's
+   * result, next node and log lines are saved in one statement before the next node starts, so a crash
+   * resumes from the last saved node (the job is retried with the same id). A wait (delay, retry back-off),
+   * a node that might outlive the job's expiry, or the end of the execution ends the segment.
+   */
+  private async segment(job: QueueJob<StepJob>, fetchedAt: number): Promise<Settled> {
+    const repo = new ExecutionsRepository(this.deps.db)
+    const loaded = await repo.get(job.data.executionId)
+    if (loaded === undefined || TERMINAL.has(loaded.status) || loaded.nextNode === null) return 'done'
+    // a job superseded by a newer one (it expired while its worker still ran and was handed on) does nothing
+    const current = loaded.jobId === null ? loaded.steps === job.data.step && loaded.attempt === job.data.attempt : loaded.jobId === job.id
+    if (!current) return 'done'
+    if (loaded.status === 'queued' && !(await repo.markRunning(loaded.id))) return 'done'
+    const spec = await this.spec(loaded.flowId, loaded.revision)
+    const secrets = await this.deps.resolveSecrets(loaded.accountId)
+    const masker = new SecretMasker()
+    for (const value of Object.values(secrets)) masker.add(value)
+    const controller = new AbortController()
+    this.running.set(loaded.id, controller)
+    const run: SegmentRun = {
+      spec,
+      secrets,
+      masker,
+      controller,
+      pending: [],
+      // the job expires expireS after it was claimed; a node is started inside it only if it ends well before
+      deadline: fetchedAt + (job.data.expireS ?? 0) * 1000 - JOB_EXPIRY_MARGIN_S * 500
+    }
+    try {
+      let execution: Execution = { ...loaded, status: 'running' }
+      if (execution.steps === 0 && execution.attempt === 1 && execution.lastNode === null) {
+        const nodeId = execution.nextNode ?? undefined
+        const nodeType = nodeId === undefined ? undefined : spec.nodes[nodeId]?.type
+        run.pending.push({ level: 'info', message: 'Execution started', nodeId, nodeType, at: new Date() })
+        this.publish({ type: 'log', execution_id: execution.id, level: 'info', message: 'Execution started', ...(nodeId === undefined ? {} : { node_id: nodeId }), ...(nodeType === undefined ? {} : { node_type: nodeType }), timestamp: now() })
+      }
+      for (;;) {
+        const outcome = await this.runNode(execution, run)
+        if (outcome === 'done' || outcome === 'retry-job') return outcome
+        execution = outcome
+      }
+    } finally {
+      this.running.delete(loaded.id)
+    }
+  }
 
+  /** Whether the next node may run inside this job: no wait before it, and it ends before the job could expire. */
+  private canContinue(run: SegmentRun, next: NodeSpec | undefined, deferMs: number): boolean {
+    if (deferMs > 0 || this.stopped || run.controller.signal.aborted) return false
+    const timeoutMs = next?.timeout_ms ?? this.deps.settings.defaultNodeTimeoutMs
+    return Date.now() + timeoutMs <= run.deadline
+  }
+
+  /** Runs the execution's next node; returns the execution as saved when the segment goes on with the next one. */
+  private async runNode(execution: Execution, run: SegmentRun): Promise<Execution | Settled> {
+    const { settings } = this.deps
+    const { spec, masker, controller, pending } = run
     if (Date.now() >= execution.deadlineAt.getTime()) {
-      await this.fail(execution, `Execution timed out after ${settings.executionTimeoutMs} ms`, null, undefined, [])
+      await this.fail(execution, `Execution timed out after ${settings.executionTimeoutMs} ms`, null, undefined, pending)
       return 'done'
     }
     if (execution.steps >= settings.stepLimit) {
-      await this.fail(execution, `Step limit of ${settings.stepLimit} nodes exceeded`, null, undefined, [])
+      await this.fail(execution, `Step limit of ${settings.stepLimit} nodes exceeded`, null, undefined, pending)
       return 'done'
     }
-    const spec = await this.spec(execution.flowId, execution.revision)
-    const nodeId = execution.nextNode
+    const nodeId = execution.nextNode ?? ''
     const node = spec.nodes[nodeId]
     const type = node === undefined ? undefined : nodeTypes.get(node.type)
     if (node === undefined || type === undefined) {
-      await this.fail(execution, `Node ${nodeId} is not runnable`, nodeId, node?.type, [])
+      await this.fail(execution, `Node ${nodeId} is not runnable`, nodeId, node?.type, pending)
       return 'done'
     }
 
-    const secrets = await this.deps.resolveSecrets(execution.accountId)
-    const masker = new SecretMasker()
-    for (const value of Object.values(secrets)) masker.add(value)
-    const logs: NewLog[] = []
-    // a line is stored with the step's commit; lines written after the node ran are published only once that
-    // commit succeeded (a cancel in between must not leave subscribers with a "Node completed" that never was)
+    // a line is stored with the step's save; lines written after the node ran are published only once that
+    // save succeeded (a cancel in between must not leave subscribers with a "Node completed" that never was)
     const record: RecordLine = (level, message, data) => {
-      const entry = { level, message: masker.text(message), nodeId, nodeType: node.type, ...(data === undefined ? {} : { data: masker.value(data) }) }
-      logs.push(entry)
+      const entry: NewLog = { level, message: masker.text(message), nodeId, nodeType: node.type, at: new Date(), ...(data === undefined ? {} : { data: masker.value(data) }) }
+      pending.push(entry)
       return { type: 'log', execution_id: execution.id, level, message: entry.message, node_id: nodeId, node_type: node.type, ...(entry.data === undefined ? {} : { data: entry.data }), timestamp: now() }
     }
     const log = (level: NewLog['level'], message: string, data?: Record<string, unknown>): void => this.publish(record(level, message, data))
 
-    if (execution.steps === 0 && execution.attempt === 1) {
-      if (!(await repo.markRunning(execution.id))) return 'done'
-      await repo.appendLogs(execution.id, [{ level: 'info', message: 'Execution started', nodeId, nodeType: node.type }])
-      this.publish({ type: 'log', execution_id: execution.id, level: 'info', message: 'Execution started', node_id: nodeId, node_type: node.type, timestamp: now() })
-    }
     this.publish({ type: 'execution_update', execution_id: execution.id, status: 'running', node_id: nodeId, node_type: node.type, timestamp: now() })
     // which replica ran the node: operators (and the cluster test) can tell where work went
     log('info', 'Node started', { worker: WORKER, ...(execution.attempt > 1 ? { attempt: execution.attempt } : {}) })
 
     const remainingMs = Math.max(0, execution.deadlineAt.getTime() - Date.now())
     const timeoutMs = Math.min(node.timeout_ms ?? settings.defaultNodeTimeoutMs, remainingMs)
-    const controller = new AbortController()
-    this.running.set(execution.id, controller)
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)])
     const scope: Scope = {
       input: execution.input,
       nodes: execution.nodes,
-      secrets,
+      secrets: run.secrets,
       execution: { id: execution.id, flow_id: execution.flowId, started_at: execution.startedAt?.toISOString() ?? null }
     }
     const started = Date.now()
@@ -326,8 +392,6 @@ export class Engine {
       })
     } catch (err) {
       failure = this.asFailure(err, signal, controller.signal, timeoutMs)
-    } finally {
-      this.running.delete(execution.id)
     }
     const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined
     if (reason === 'cancelled') return 'done'
@@ -335,19 +399,19 @@ export class Engine {
 
     const durationMs = Date.now() - started
     if (outcome !== undefined) {
-      await this.succeed(execution, spec, node, nodeId, outcome, durationMs, masker, logs, record)
-      return 'done'
+      const result = masker.value(outcome.result ?? null)
+      const next = pickNext(node.next, { ok: true, ...(outcome.action === undefined ? {} : { action: outcome.action }) })
+      const completedLine = record('info', 'Node completed', { duration_ms: durationMs, ...outcome.logData })
+      return this.advance(execution, run, { nodeId, node, result, next, deferMs: outcome.deferMs ?? 0, lines: [completedLine] })
     }
     if (Date.now() >= execution.deadlineAt.getTime()) {
       // the execution's own deadline cut the node short: no retry, no error edge, the execution is over
       const error = `Execution timed out after ${settings.executionTimeoutMs} ms`
       const line = record('error', 'Node failed', { error, duration_ms: durationMs })
-      await this.fail(execution, error, nodeId, node.type, logs, [line])
+      await this.fail(execution, error, nodeId, node.type, pending, [line])
       return 'done'
     }
-    const f = failure ?? new NodeFailure('Node failed', false)
-    await this.failNode(execution, spec, node, nodeId, f, durationMs, masker, logs, record)
-    return 'done'
+    return this.failNode(execution, run, node, nodeId, failure ?? new NodeFailure('Node failed', false), durationMs, record)
   }
 
   private asFailure(err: unknown, signal: AbortSignal, cancel: AbortSignal, timeoutMs: number): NodeFailure {
@@ -362,60 +426,74 @@ export class Engine {
     return new NodeFailure(e.message ?? String(err), false)
   }
 
-  private async succeed(
+  /**
+   * Saves a node's result (or its error, taking an error edge) and moves on: the execution ends when there is
+   * no next node, continues in this segment when it can, and is otherwise handed to a new job, deferred by a
+   * delay, in the same transaction as the save.
+   */
+  private async advance(
     execution: Execution,
-    spec: FlowSpec,
-    node: NodeSpec,
-    nodeId: string,
-    outcome: NodeOutcome,
-    durationMs: number,
-    masker: SecretMasker,
-    logs: NewLog[],
-    record: RecordLine
-  ): Promise<void> {
-    const result = masker.value(outcome.result ?? null)
-    const next = pickNext(node.next, { ok: true, ...(outcome.action === undefined ? {} : { action: outcome.action }) })
-    const completedLine = record('info', 'Node completed', { duration_ms: durationMs, ...outcome.logData })
-    const endLine = next === undefined ? record('info', 'Execution completed') : undefined
-    const saved = await this.deps.db.transaction(async (tx) => {
-      const repo = new ExecutionsRepository(tx)
-      const ok = await repo.saveStep(execution.id, {
-        nodeId,
-        result,
-        nextNode: next ?? null,
-        attempt: 1,
-        expect: { steps: execution.steps, attempt: execution.attempt },
-        ...(next === undefined ? { final: { status: 'completed' as const, result } } : {})
-      })
-      if (!ok) return false
-      await repo.appendLogs(execution.id, logs)
-      if (next !== undefined) await this.send(tx, { executionId: execution.id, step: execution.steps + 1, attempt: 1 }, spec.nodes[next], outcome.deferMs ?? 0)
-      return true
-    })
-    if (!saved) return
-    this.publish(completedLine)
+    run: SegmentRun,
+    step: { nodeId: string; node: NodeSpec; result: unknown; next: string | undefined; deferMs: number; lines: ExecutionEvent[] }
+  ): Promise<Execution | Settled> {
+    const { nodeId, node, result, next, deferMs } = step
+    const endLine = next === undefined ? this.endLine(execution.id, run, nodeId, node.type) : undefined
+    const update: StepUpdate = {
+      nodeId,
+      result,
+      nextNode: next ?? null,
+      attempt: 1,
+      expect: { steps: execution.steps, attempt: execution.attempt },
+      ...(next === undefined ? { final: { status: 'completed' as const, result } } : {})
+    }
+    const nextNode = next === undefined ? undefined : run.spec.nodes[next]
+    const inline = next === undefined || this.canContinue(run, nextNode, deferMs)
+    const logs = run.pending.splice(0)
+    const saved = inline
+      ? await new ExecutionsRepository(this.deps.db).saveStep(execution.id, update, logs)
+      : await this.deps.db.transaction(async (tx) => {
+          const jobId = await this.send(tx, { executionId: execution.id, step: execution.steps + 1, attempt: 1 }, nextNode, deferMs)
+          return new ExecutionsRepository(tx).saveStep(execution.id, { ...update, jobId }, logs)
+        })
+    if (!saved) return 'done'
+    for (const line of step.lines) this.publish(line)
     this.publish({ type: 'node_completed', execution_id: execution.id, node_id: nodeId, node_type: node.type, result, timestamp: now() })
     if (endLine !== undefined) {
       this.stats.completed++
       this.publish(endLine)
       this.publish({ type: 'execution_completed', execution_id: execution.id, status: 'completed', result, timestamp: now() })
-    } else if ((outcome.deferMs ?? 0) === 0) {
-      this.kick()
+      return 'done'
     }
+    if (!inline) {
+      if (deferMs === 0) this.kick()
+      return 'done'
+    }
+    return {
+      ...execution,
+      nodes: { ...execution.nodes, [nodeId]: result },
+      nextNode: next ?? null,
+      attempt: 1,
+      steps: execution.steps + 1,
+      lastNode: nodeId
+    }
+  }
+
+  /** The "Execution completed" line (of the last node), recorded into the segment's pending lines. */
+  private endLine(executionId: string, run: SegmentRun, nodeId: string, nodeType: string): ExecutionEvent {
+    run.pending.push({ level: 'info', message: 'Execution completed', nodeId, nodeType, at: new Date() })
+    return { type: 'log', execution_id: executionId, level: 'info', message: 'Execution completed', node_id: nodeId, node_type: nodeType, timestamp: now() }
   }
 
   private async failNode(
     execution: Execution,
-    spec: FlowSpec,
+    run: SegmentRun,
     node: NodeSpec,
     nodeId: string,
     failure: NodeFailure,
     durationMs: number,
-    masker: SecretMasker,
-    logs: NewLog[],
     record: RecordLine
-  ): Promise<void> {
-    const message = masker.text(failure.message)
+  ): Promise<Execution | Settled> {
+    const message = run.masker.text(failure.message)
     const maxAttempts = node.retry?.max_attempts ?? 1
     if (failure.retryable && execution.attempt < maxAttempts && Date.now() < execution.deadlineAt.getTime()) {
       const wait = backoff(node.retry?.backoff_ms ?? 1000, execution.attempt)
@@ -425,52 +503,39 @@ export class Engine {
         retry_in_ms: wait,
         ...failure.logData
       })
+      const logs = run.pending.splice(0)
       const saved = await this.deps.db.transaction(async (tx) => {
-        const repo = new ExecutionsRepository(tx)
-        if (!(await repo.saveRetry(execution.id, { steps: execution.steps, attempt: execution.attempt }))) return false
-        await repo.appendLogs(execution.id, logs)
-        await this.send(tx, { executionId: execution.id, step: execution.steps, attempt: execution.attempt + 1 }, node, wait)
-        return true
+        const jobId = await this.send(tx, { executionId: execution.id, step: execution.steps, attempt: execution.attempt + 1 }, node, wait)
+        return new ExecutionsRepository(tx).saveRetry(execution.id, { steps: execution.steps, attempt: execution.attempt }, jobId, logs)
       })
       if (saved) this.publish(line)
-      return
+      return 'done'
     }
     const failedLine = record('error', 'Node failed', { error: message, duration_ms: durationMs, ...failure.logData })
     const errorEdge = pickNext(node.next, { ok: false })
     if (errorEdge !== undefined) {
-      const result = { error: message }
-      const saved = await this.deps.db.transaction(async (tx) => {
-        const repo = new ExecutionsRepository(tx)
-        if (!(await repo.saveStep(execution.id, { nodeId, result, nextNode: errorEdge, attempt: 1, expect: { steps: execution.steps, attempt: execution.attempt } }))) return false
-        await repo.appendLogs(execution.id, logs)
-        await this.send(tx, { executionId: execution.id, step: execution.steps + 1, attempt: 1 }, spec.nodes[errorEdge])
-        return true
-      })
-      if (saved) {
-        this.publish(failedLine)
-        this.publish({ type: 'node_completed', execution_id: execution.id, node_id: nodeId, node_type: node.type, result, timestamp: now() })
-        this.kick()
-      }
-      return
+      return this.advance(execution, run, { nodeId, node, result: { error: message }, next: errorEdge, deferMs: 0, lines: [failedLine] })
     }
-    await this.fail(execution, message, nodeId, node.type, logs, [failedLine])
+    await this.fail(execution, message, nodeId, node.type, run.pending, [failedLine])
+    return 'done'
   }
 
-  /** Ends the execution as failed; `lines` are the step's log events, published once the failure is stored. */
+  /**
+   * Ends the execution as failed, with the segment's unsaved `logs`; `lines` are log events to publish once
+   * the failure is stored.
+   */
   private async fail(
     execution: Execution,
     error: string,
     nodeId: string | null,
     nodeType: string | undefined,
-    logs: NewLog[],
+    logs: readonly NewLog[],
     lines: ExecutionEvent[] = []
   ): Promise<void> {
-    const finished = await this.deps.db.transaction(async (tx) => {
-      const repo = new ExecutionsRepository(tx)
-      if (!(await repo.finish(execution.id, 'failed', error, nodeId))) return false
-      await repo.appendLogs(execution.id, [...logs, { level: 'error', message: 'Execution failed', nodeId: nodeId ?? undefined, nodeType, data: { error } }])
-      return true
-    })
+    const finished = await new ExecutionsRepository(this.deps.db).finish(execution.id, 'failed', error, nodeId, [
+      ...logs,
+      { level: 'error', message: 'Execution failed', nodeId: nodeId ?? undefined, nodeType, data: { error }, at: new Date() }
+    ])
     if (!finished) return
     this.stats.failed++
     for (const line of lines) this.publish(line)
