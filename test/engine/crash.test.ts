@@ -50,12 +50,10 @@ async function api<T>(server: Server, method: string, url: string, token?: strin
 
 // PGlite: the embedded database is what a single server runs on, and the one whose files a kill -9 could
 // leave half-written. One backend only: each boot of the child process costs seconds.
-void tap.test('kill -9 during a delay: after a restart the execution resumes from the delay and completes', async (t) => {
-  const receiver = await startReceiver(t)
-  receiver.on('/hook', { status: 200, body: { ok: true } })
+async function serverEnv(t: Tap, receiverPort: number, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const dir = await tempDir(t, 'fr-crash-')
   await seedPglite(path.join(dir, 'data'))
-  const env = {
+  return {
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
@@ -68,16 +66,27 @@ void tap.test('kill -9 during a delay: after a restart the execution resumes fro
     FLOWRUNNER_ADMIN_PASSWORD: ADMIN_PASSWORD,
     FLOWRUNNER_JWT_SECRET: JWT_SECRET,
     FLOWRUNNER_SECRETS_KEY: SECRETS_KEY,
-    FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${receiver.port}`,
+    FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${receiverPort}`,
     FLOWRUNNER_POLL_MS: '200',
     // the tests share a loaded machine; load shedding is not what this is about
-    MAX_EVENT_LOOP_DELAY_MS: '0'
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    ...extra
   }
+}
+
+async function login(server: Server): Promise<string> {
+  const res = await api<{ token: string }>(server, 'POST', '/api/v1/auth/login', undefined, { username: ADMIN_EMAIL, password: ADMIN_PASSWORD })
+  if (res.status !== 200) throw new Error(`login answered ${res.status}`)
+  return res.json.token
+}
+
+void tap.test('kill -9 during a delay: after a restart the execution resumes from the delay and completes', async (t) => {
+  const receiver = await startReceiver(t)
+  receiver.on('/hook', { status: 200, body: { ok: true } })
+  const env = await serverEnv(t, receiver.port)
 
   const first = await startServer(t, env)
-  const login = await api<{ token: string }>(first, 'POST', '/api/v1/auth/login', undefined, { username: ADMIN_EMAIL, password: ADMIN_PASSWORD })
-  t.equal(login.status, 200)
-  const token = login.json.token
+  const token = await login(first)
   const flow = await api<{ id: string }>(first, 'POST', '/api/v1/flows', token, {
     definition: `
 metadata: { name: survives a crash }
@@ -116,7 +125,7 @@ nodes:
   await receiver.arrival('/hook')
   t.same(JSON.parse(receiver.to('/hook')[0]?.body ?? ''), { survived: 'kill -9' })
 
-  const token2 = (await api<{ token: string }>(second, 'POST', '/api/v1/auth/login', undefined, { username: ADMIN_EMAIL, password: ADMIN_PASSWORD })).json.token
+  const token2 = await login(second)
   // the webhook's answer arrives just after the receiver saw the request: the socket waits for the end
   const after = await watch(second.url, id, token2)
   await after.closed
@@ -132,6 +141,64 @@ nodes:
     ['start', 'hook'],
     'resumed from the last completed node: the delay did not run again'
   )
+  second.child.kill('SIGTERM')
+  await once(second.child, 'exit')
+})
+
+// One job runs consecutive nodes (here `shape` and then `slow`); a worker that dies inside the second leaves a
+// job claimed under the same id, which pg-boss hands out again once it expires (first node's timeout + 10 s).
+void tap.test('kill -9 inside a job running several nodes: the retried job resumes at the node that was running', async (t) => {
+  const receiver = await startReceiver(t)
+  // the first call hangs until the server is killed; the retry after the restart is answered at once
+  receiver.on('/slow', { status: 200, body: { ok: true }, delayMs: 60_000 })
+  // a short default node timeout keeps the job's expiry (and so this test) short
+  const env = await serverEnv(t, receiver.port, { FLOWRUNNER_NODE_TIMEOUT: '1000' })
+
+  const first = await startServer(t, env)
+  const token = await login(first)
+  const flow = await api<{ id: string }>(first, 'POST', '/api/v1/flows', token, {
+    definition: `
+metadata: { name: resumes inside a segment, start: shape }
+nodes:
+  shape:
+    type: transform
+    params: { expression: '{"tag": input.tag}' }
+    next: { default: slow }
+  slow:
+    type: http.request
+    params: { url: "${receiver.url}/slow", method: POST, body: { tag: "\${nodes.shape.tag}" } }
+    timeout: 3s
+`
+  })
+  t.equal(flow.status, 201)
+  const run = await api<{ execution_id: string }>(first, 'POST', `/api/v1/flows/${flow.json.id}/run`, token, { input: { tag: 'mid-segment' } })
+  t.equal(run.status, 201)
+  const id = run.json.execution_id
+  await receiver.arrival('/slow')
+  first.child.kill('SIGKILL')
+  await once(first.child, 'exit')
+  receiver.on('/slow', { status: 200, body: { ok: true } })
+
+  const second = await startServer(t, env)
+  const token2 = await login(second)
+  const after = await watch(second.url, id, token2)
+  await after.closed
+  t.equal(after.messages.at(-1)?.type, 'execution_completed')
+  const done = (await api<ExecutionReply>(second, 'GET', `/api/v1/executions/${id}`, token2)).json
+  t.equal(done.status, 'completed')
+  t.match(done.result, { status_code: 200, body: { ok: true } })
+  t.same(
+    receiver.to('/slow').map((r) => JSON.parse(r.body) as unknown),
+    [{ tag: 'mid-segment' }, { tag: 'mid-segment' }],
+    'the node that was running when the worker died ran again (at-least-once), with the saved result of the one before'
+  )
+  const logs = (await api<{ logs: LogLine[] }>(second, 'GET', `/api/v1/executions/${id}/logs?limit=100`, token2)).json.logs
+  t.same(
+    logs.filter((l) => l.message === 'Node completed').map((l) => l.node_id),
+    ['shape', 'slow'],
+    'the first node was saved before the second started, and did not run again'
+  )
+  t.same(logs.filter((l) => l.message === 'Execution started').length, 1)
   second.child.kill('SIGTERM')
   await once(second.child, 'exit')
 })

@@ -72,6 +72,30 @@ nodes:
     t.equal(typeof (completed?.data as { duration_ms: unknown }).duration_ms, 'number')
   })
 
+  // log lines are written with their step, after the node ran: each keeps the time it happened
+  await t.test('log lines carry the time they happened, not the time their step was saved', async (t) => {
+    receiver.on('/slowly', { status: 200, body: { ok: true }, delayMs: 400 })
+    const done = await runToEnd(
+      fr,
+      user.token,
+      `
+metadata: { name: timed lines }
+nodes:
+  start:
+    type: http.request
+    params: { url: "\${input.base}/slowly" }
+`,
+      { base }
+    )
+    t.equal(done.status, 'completed')
+    const logs = await logsOf(fr, user.token, done.id)
+    const at = (message: string): number => Date.parse(logs.find((l) => l.message === message)?.timestamp ?? '')
+    const ran = at('Node completed') - at('Node started')
+    t.ok(ran >= 390, `"Node started" is stamped when the node started (${ran} ms before it completed)`)
+    const duration = (logs.find((l) => l.message === 'Node completed')?.data as { duration_ms: number }).duration_ms
+    t.ok(ran >= duration, 'and not after the node began')
+  })
+
   await t.test('http.request: a text body stays text; status >= 400 fails the node', async (t) => {
     receiver.on('/text', { body: 'plain words' })
     receiver.on('/missing', { status: 404, body: { message: 'nope' } })
