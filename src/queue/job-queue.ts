@@ -39,6 +39,9 @@ export interface QueueOptions {
   onError: (err: Error) => void
 }
 
+/** PostgreSQL's SQLSTATE for a transaction it aborted to break a deadlock. */
+const DEADLOCK_DETECTED = '40P01'
+
 function adapter(db: Queryable): PgBoss.Db {
   return {
     async executeSql(text: string, values: unknown[] = []) {
@@ -78,8 +81,21 @@ export class JobQueue {
     return new JobQueue(boss)
   }
 
+  /**
+   * Creates the queue unless it exists. Replicas booting together race here, and pg-boss's create_queue (insert
+   * the queue row, then attach a partition referencing the queue table) can deadlock against another replica's;
+   * PostgreSQL then aborts one of them, which looks again: by then the other has created it.
+   */
   async createQueue(name: string): Promise<void> {
-    if ((await this.boss.getQueue(name)) === null) await this.boss.createQueue(name, { name, policy: 'standard' })
+    for (let attempt = 1; ; attempt++) {
+      if ((await this.boss.getQueue(name)) !== null) return
+      try {
+        await this.boss.createQueue(name, { name, policy: 'standard' })
+        return
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== DEADLOCK_DETECTED || attempt >= 5) throw err
+      }
+    }
   }
 
   async send<T extends object>(name: string, data: T, options: SendOptions = {}): Promise<string | null> {
