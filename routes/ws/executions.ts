@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
+import type { Socket } from 'node:net'
+import type { WebSocket } from 'ws'
 import { domainError } from '../../src/errors.js'
 import { FINAL_EVENTS, type ExecutionEvent } from '../../src/flows/engine/events.js'
 import { ExecutionsRepository, type Execution } from '../../src/store/executions-repository.js'
@@ -24,6 +26,16 @@ function wsToken(request: FastifyRequest, query: { token?: string | undefined })
     if (i !== -1 && parts[i + 1] !== undefined) return parts[i + 1]
   }
   return undefined
+}
+
+/**
+ * The TCP socket under a WebSocket, to cork: ws exposes none, and writes each message with its own system
+ * call. An engine step publishes several events at once (a node completed, the next one started, their log
+ * lines), and corking until the tick ends sends them in one write.
+ */
+function tcpSocket(ws: WebSocket): Socket | undefined {
+  const raw: unknown = Reflect.get(ws, '_socket')
+  return raw !== null && typeof raw === 'object' && 'cork' in raw && 'uncork' in raw ? (raw as Socket) : undefined
 }
 
 function finalEvent(e: Execution, nodeType: string | undefined): ExecutionEvent | undefined {
@@ -73,12 +85,23 @@ const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
       const pending: ExecutionEvent[] = []
       let ready = false
       let closed = false
+      const tcp = tcpSocket(socket)
+      let corked = false
+      const uncork = (): void => {
+        corked = false
+        tcp?.uncork()
+      }
       const send = (event: ExecutionEvent): void => {
         if (closed) return
         if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
           closed = true
           socket.close(TOO_SLOW, 'subscriber too slow')
           return
+        }
+        if (tcp !== undefined && !corked) {
+          corked = true
+          tcp.cork()
+          process.nextTick(uncork)
         }
         socket.send(JSON.stringify(event))
         if (FINAL_EVENTS.has(event.type)) {

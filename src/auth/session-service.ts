@@ -107,11 +107,8 @@ export class SessionService {
       throw unauthorized()
     }
     if (!isClaims(claims)) throw unauthorized()
-    const [account, revoked] = await Promise.all([
-      new AccountsRepository(this.db).findById(claims.sub),
-      new RevokedTokensRepository(this.db).isRevoked(claims.jti)
-    ])
-    if (account === undefined || revoked) throw unauthorized()
+    const account = await new AccountsRepository(this.db).findForToken(claims.sub, claims.jti)
+    if (account === undefined) throw unauthorized()
     return { account, tokenId: claims.jti, expiresAt: new Date(claims.exp * 1000) }
   }
 

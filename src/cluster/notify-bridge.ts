@@ -9,6 +9,8 @@ interface Envelope {
   /** The replica that published it: replicas skip their own. */
   o: string
   e?: ExecutionEvent
+  /** Several events, in order (what one tick published). */
+  es?: ExecutionEvent[]
   /** execution_events.id holding an event too large to inline. */
   ref?: string
 }
@@ -25,12 +27,15 @@ export interface BridgeOptions {
  * Carries execution events between replicas through PostgreSQL LISTEN/NOTIFY: every replica publishes what its
  * engine emits and delivers what the others emit to its own WebSocket subscribers (and its engine, for
  * cancels). One connection listens; one publishes, in order, so a subscriber sees an execution's events in the
- * order they happened.
+ * order they happened. What is published in one tick travels together: events are packed into as few
+ * notifications as fit, and all of them go out in one statement.
  */
 export class NotifyBridge {
   private listener: pg.Client | undefined
   private publisher: pg.Client | undefined
   private chain: Promise<void> = Promise.resolve()
+  /** Events published since the last flush; flushed once per tick. */
+  private batch: ExecutionEvent[] = []
   private stopped = false
   private pruneTimer: NodeJS.Timeout | undefined
 
@@ -44,10 +49,19 @@ export class NotifyBridge {
   }
 
   publish(event: ExecutionEvent): void {
-    this.chain = this.chain.then(() => this.send(event)).catch((err: unknown) => this.options.log.warn({ err }, 'cluster: event publish failed'))
+    this.batch.push(event)
+    if (this.batch.length === 1) setImmediate(() => this.flush())
+  }
+
+  private flush(): void {
+    const events = this.batch
+    if (events.length === 0) return
+    this.batch = []
+    this.chain = this.chain.then(() => this.send(events)).catch((err: unknown) => this.options.log.warn({ err }, 'cluster: event publish failed'))
   }
 
   async stop(): Promise<void> {
+    if (this.batch.length > 0) this.flush()
     this.stopped = true
     clearInterval(this.pruneTimer)
     await this.chain
@@ -71,15 +85,35 @@ export class NotifyBridge {
     await client.query(`LISTEN ${pg.escapeIdentifier(this.options.channel)}`)
   }
 
-  private async send(event: ExecutionEvent): Promise<void> {
+  private async send(events: readonly ExecutionEvent[]): Promise<void> {
     const publisher = this.publisher
     if (publisher === undefined || this.stopped) return
-    let payload = JSON.stringify({ o: this.options.origin, e: event } satisfies Envelope)
-    if (Buffer.byteLength(payload) > INLINE_LIMIT) {
-      const { rows } = await publisher.query<{ id: string }>('INSERT INTO execution_events (payload) VALUES ($1::jsonb) RETURNING id::text AS id', [JSON.stringify(event)])
-      payload = JSON.stringify({ o: this.options.origin, ref: rows[0]?.id } satisfies Envelope)
+    const payloads: string[] = []
+    let packed: string[] = []
+    let packedBytes = 0
+    const seal = (): void => {
+      if (packed.length === 0) return
+      payloads.push(`{"o":${JSON.stringify(this.options.origin)},"es":[${packed.join(',')}]}`)
+      packed = []
+      packedBytes = 0
     }
-    await publisher.query('SELECT pg_notify($1, $2)', [this.options.channel, payload])
+    const overhead = Buffer.byteLength(JSON.stringify({ o: this.options.origin, es: [] }))
+    for (const event of events) {
+      const json = JSON.stringify(event)
+      const bytes = Buffer.byteLength(json)
+      if (overhead + bytes > INLINE_LIMIT) {
+        seal()
+        const { rows } = await publisher.query<{ id: string }>('INSERT INTO execution_events (payload) VALUES ($1::jsonb) RETURNING id::text AS id', [json])
+        payloads.push(JSON.stringify({ o: this.options.origin, ref: rows[0]?.id } satisfies Envelope))
+        continue
+      }
+      if (overhead + packedBytes + bytes + 1 > INLINE_LIMIT) seal()
+      packed.push(json)
+      packedBytes += bytes + 1
+    }
+    seal()
+    // one round trip for the lot; notifications of one statement are delivered in the order they were sent
+    await publisher.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS u(p, n) ORDER BY n', [this.options.channel, payloads])
   }
 
   private async receive(payload: string | undefined): Promise<void> {
@@ -87,6 +121,10 @@ export class NotifyBridge {
     try {
       const envelope = JSON.parse(payload) as Envelope
       if (envelope.o === this.options.origin) return
+      if (envelope.es !== undefined) {
+        for (const e of envelope.es) this.options.deliver(e)
+        return
+      }
       let event = envelope.e
       if (event === undefined && envelope.ref !== undefined && this.publisher !== undefined) {
         const { rows } = await this.publisher.query<{ payload: ExecutionEvent }>('SELECT payload FROM execution_events WHERE id = $1', [envelope.ref])

@@ -60,6 +60,15 @@ export class AccountsRepository {
     return rows[0] === undefined ? undefined : toAccount(rows[0])
   }
 
+  /** The account a bearer token names, unless the token (`jti`) was revoked: one round trip per request. */
+  async findForToken(id: string, jti: string): Promise<Account | undefined> {
+    const { rows } = await this.db.query<AccountRow>(
+      `SELECT ${COLUMNS} FROM accounts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $2)`,
+      [id, jti]
+    )
+    return rows[0] === undefined ? undefined : toAccount(rows[0])
+  }
+
   /** For login only: the one read that returns the password hash. */
   async findCredentials(email: string): Promise<{ account: Account; passwordHash: string } | undefined> {
     const { rows } = await this.db.query<AccountRow & { password_hash: string }>(

@@ -16,11 +16,6 @@ export class RevokedTokensRepository {
     return rows.length === 1
   }
 
-  async isRevoked(jti: string): Promise<boolean> {
-    const { rows } = await this.db.query('SELECT 1 FROM revoked_tokens WHERE jti = $1', [jti])
-    return rows.length > 0
-  }
-
   /** Expired tokens fail verification on their own, so their entries are dead weight. */
   async purgeExpired(now = new Date()): Promise<number> {
     const { rowCount } = await this.db.query('DELETE FROM revoked_tokens WHERE expires_at < $1', [now])
