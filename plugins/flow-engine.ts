@@ -40,7 +40,7 @@ export default fp(
       events,
       http,
       loadSpec: async (flowId, revision) => (await flows.getRevision(flowId, revision))?.spec as FlowSpec | undefined,
-      resolveSecrets: (accountId) => app.secrets.resolve(accountId),
+      openSecrets: (accountId, sealed) => app.secrets.open(accountId, sealed),
       evercycle: async (operation, input, signal) => {
         const op = app.registry.get(operation)
         if (op === undefined) throw new NodeFailure(`Unknown Evercycle operation ${operation}`, false)

@@ -2,7 +2,7 @@ import type { Principal } from '../accounts/account-service.js'
 import { domainError } from '../errors.js'
 import { AccountsRepository } from '../store/accounts-repository.js'
 import { isUniqueViolation, type Driver } from '../store/driver.js'
-import { SECRET_KEY_CONSTRAINT, SecretsRepository, type SecretInfo } from '../store/secrets-repository.js'
+import { SECRET_KEY_CONSTRAINT, SecretsRepository, type SealedValue, type SecretInfo } from '../store/secrets-repository.js'
 import type { SecretVault } from './vault.js'
 
 /**
@@ -59,7 +59,11 @@ export class SecretService {
    * caller must keep these out of logs, results and errors.
    */
   async resolve(accountId: string): Promise<Record<string, string>> {
-    const sealed = await new SecretsRepository(this.db).sealedValues(accountId)
+    return this.open(accountId, await new SecretsRepository(this.db).sealedValues(accountId))
+  }
+
+  /** `resolve` for sealed values the caller has already read (with the execution they belong to). */
+  open(accountId: string, sealed: ReadonlyMap<string, SealedValue>): Record<string, string> {
     const values: Record<string, string> = Object.create(null) as Record<string, string>
     for (const [key, value] of sealed) values[key] = this.vault.open(accountId, key, value)
     return values

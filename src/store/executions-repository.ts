@@ -1,5 +1,6 @@
 import type { Queryable } from './driver.js'
 import type { Owner } from './flows-repository.js'
+import { sealedFromJson, sealedSecretsJson, type SealedValue } from './secrets-repository.js'
 
 export type ExecutionStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
 export const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(['completed', 'failed', 'cancelled'])
@@ -177,6 +178,16 @@ export class ExecutionsRepository {
       [id, owner]
     )
     return rows[0] === undefined ? undefined : toExecution(rows[0])
+  }
+
+  /** The execution and its account's sealed secrets in one read: what a worker needs to run it. */
+  async getForRun(id: string): Promise<{ execution: Execution; sealed: Map<string, SealedValue> } | undefined> {
+    const { rows } = await this.db.query<ExecutionRow & { sealed: unknown }>(
+      `SELECT ${COLUMNS}, ${sealedSecretsJson('executions.account_id')} AS sealed FROM executions WHERE id = $1`,
+      [id]
+    )
+    const row = rows[0]
+    return row === undefined ? undefined : { execution: toExecution(row), sealed: sealedFromJson(row.sealed) }
   }
 
   /** The row locked for this transaction: the one worker advancing it, and cancel, queue on it. */

@@ -8,11 +8,30 @@ export interface PostgresOptions {
   onPoolError?: (err: Error) => void
 }
 
+/** Distinct statement texts that get a prepared statement; past this, texts run unnamed (parsed each time). */
+const MAX_PREPARED = 500
+const statementNames = new Map<string, string>()
+
+/**
+ * A name for the statement, so each pooled connection parses and plans it once and then only binds and runs
+ * it: the engine and the API send the same few statements thousands of times. The texts are the code's own
+ * constants (values always travel as parameters), so the set stays small; the cap is a backstop.
+ */
+function statementName(sql: string): string | undefined {
+  let name = statementNames.get(sql)
+  if (name === undefined && statementNames.size < MAX_PREPARED) {
+    name = `s${statementNames.size}`
+    statementNames.set(sql, name)
+  }
+  return name
+}
+
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<R extends object>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
       try {
-        const res = await target.query<R & pg.QueryResultRow>(sql, [...params])
+        const name = params.length > 0 ? statementName(sql) : undefined
+        const res = await target.query<R & pg.QueryResultRow>(name === undefined ? { text: sql, values: [...params] } : { name, text: sql, values: [...params] })
         return { rows: res.rows, rowCount: res.rowCount ?? res.rows.length }
       } catch (err) {
         throw toDatabaseError(err)

@@ -21,6 +21,27 @@ interface SecretRow {
   updated_at: Date
 }
 
+/**
+ * An account's sealed secrets as one JSON value (bytea as base64), for a query that reads them alongside
+ * something else; `accountExpr` is the SQL naming the account. Decode with `sealedFromJson`.
+ */
+export function sealedSecretsJson(accountExpr: string): string {
+  return `(SELECT COALESCE(json_agg(json_build_object('key', s.key, 'key_id', s.key_id, 'nonce', encode(s.nonce, 'base64'),
+            'ciphertext', encode(s.ciphertext, 'base64'))), '[]'::json) FROM secrets s WHERE s.account_id = ${accountExpr})`
+}
+
+interface SealedJson {
+  key: string
+  key_id: string
+  nonce: string
+  ciphertext: string
+}
+
+export function sealedFromJson(value: unknown): Map<string, SealedValue> {
+  const rows = (Array.isArray(value) ? value : []) as SealedJson[]
+  return new Map(rows.map((r) => [r.key, { keyId: r.key_id, nonce: Buffer.from(r.nonce, 'base64'), ciphertext: Buffer.from(r.ciphertext, 'base64') }]))
+}
+
 interface SealedRow {
   key: string
   key_id: string

@@ -7,6 +7,7 @@ import type { JobQueue } from '../../queue/job-queue.js'
 import type { Driver, Queryable } from '../../store/driver.js'
 import { ExecutionsRepository, TERMINAL, type Execution, type NewLog, type StepUpdate } from '../../store/executions-repository.js'
 import type { Owner } from '../../store/flows-repository.js'
+import type { SealedValue } from '../../store/secrets-repository.js'
 import type { Logger } from '../../util/logger.js'
 import type { FlowSpec, NodeSpec } from '../definition-schema.js'
 import { nodeTypes } from '../nodes/index.js'
@@ -37,7 +38,8 @@ export interface EngineDeps {
   events: ExecutionEvents
   http: Agent
   loadSpec: (flowId: string, revision: number) => Promise<FlowSpec | undefined>
-  resolveSecrets: (accountId: string) => Promise<Record<string, string>>
+  /** An account's secrets in plain text, from the sealed values read with its execution. */
+  openSecrets: (accountId: string, sealed: ReadonlyMap<string, SealedValue>) => Record<string, string>
   evercycle: RunContext['evercycle']
   log: Logger
   settings: EngineSettings
@@ -287,14 +289,16 @@ export class Engine {
    */
   private async segment(job: QueueJob<StepJob>, fetchedAt: number): Promise<Settled> {
     const repo = new ExecutionsRepository(this.deps.db)
-    const loaded = await repo.get(job.data.executionId)
-    if (loaded === undefined || TERMINAL.has(loaded.status) || loaded.nextNode === null) return 'done'
+    const found = await repo.getForRun(job.data.executionId)
+    if (found === undefined) return 'done'
+    const loaded = found.execution
+    if (TERMINAL.has(loaded.status) || loaded.nextNode === null) return 'done'
     // a job superseded by a newer one (it expired while its worker still ran and was handed on) does nothing
     const current = loaded.jobId === null ? loaded.steps === job.data.step && loaded.attempt === job.data.attempt : loaded.jobId === job.id
     if (!current) return 'done'
     if (loaded.status === 'queued' && !(await repo.markRunning(loaded.id))) return 'done'
     const spec = await this.spec(loaded.flowId, loaded.revision)
-    const secrets = await this.deps.resolveSecrets(loaded.accountId)
+    const secrets = this.deps.openSecrets(loaded.accountId, found.sealed)
     const masker = new SecretMasker()
     for (const value of Object.values(secrets)) masker.add(value)
     const controller = new AbortController()

@@ -1,5 +1,5 @@
 import jsonata from 'jsonata'
-import { hasExpression, parseTemplate } from '../expressions.js'
+import { hasExpression, parseTemplate, type Template } from '../expressions.js'
 
 /** Hostile flows can't hang a worker: every evaluation is bounded in time and recursion depth. */
 const GUARD = { timeout: 1000, stack: 200 }
@@ -25,6 +25,19 @@ export class EvaluationError extends Error {
 }
 
 const compiled = new Map<string, jsonata.Expression>()
+const templates = new Map<string, Template>()
+
+/** Bounded memo: the oldest entry goes first once `limit` is reached. */
+function remember<T>(cache: Map<string, T>, key: string, value: T): T {
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string)
+  cache.set(key, value)
+  return value
+}
+
+/** A flow's strings are the same on every run: each is split (and its expressions checked) once. */
+function template(text: string): Template {
+  return templates.get(text) ?? remember(templates, text, parseTemplate(text))
+}
 
 function compile(source: string): jsonata.Expression {
   let expr = compiled.get(source)
@@ -34,8 +47,7 @@ function compile(source: string): jsonata.Expression {
     } catch (err) {
       throw failure(err, source)
     }
-    if (compiled.size >= CACHE_LIMIT) compiled.delete(compiled.keys().next().value as string)
-    compiled.set(source, expr)
+    remember(compiled, source, expr)
   }
   return expr
 }
@@ -63,11 +75,11 @@ function interpolate(value: unknown): string {
 
 async function renderString(text: string, scope: Scope): Promise<unknown> {
   if (!hasExpression(text) && !text.includes('$${')) return text
-  const template = parseTemplate(text)
-  const first = template.parts[0]
-  if (template.whole && first?.kind === 'expression') return evaluate(first.source, scope)
+  const parsed = template(text)
+  const first = parsed.parts[0]
+  if (parsed.whole && first?.kind === 'expression') return evaluate(first.source, scope)
   let out = ''
-  for (const part of template.parts) out += part.kind === 'text' ? part.text : interpolate(await evaluate(part.source, scope))
+  for (const part of parsed.parts) out += part.kind === 'text' ? part.text : interpolate(await evaluate(part.source, scope))
   return out
 }
 
