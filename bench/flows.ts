@@ -22,7 +22,9 @@ import { startSimulator } from './lib/targets.js'
  *   BENCH_CONCURRENCY (10,50)    FLOWRUNNER_CONCURRENCY values; the load keeps as many executions in flight
  *   BENCH_BACKENDS (pglite,postgres)
  *   BENCH_ROUNDS (3)             measured rounds per server (the last must not end with more RSS than the others)
- *   BENCH_WARMUP (200)           executions run and discarded before the first round
+ *   BENCH_WARMUP (1000)          executions run and discarded before the first round: the goals are about a
+ *                                server in its steady state, and the first ~1,000 executions run on a cold JIT
+ *                                and a fresh schema the planner has no statistics for yet (20-30 % slower)
  *   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test)  a fresh schema is made in it and dropped
  *   BENCH_DEADLINE_SECONDS (1500) the whole bench is stopped (children killed, schemas dropped) after this
  *   BENCH_SERVER_NODE_ARGS      node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
@@ -44,7 +46,7 @@ const settings = {
   concurrencies: envList('BENCH_CONCURRENCY', '10,50').map(Number),
   backends: envList('BENCH_BACKENDS', 'pglite,postgres') as Backend[],
   rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
-  warmup: Math.round(envNumber('BENCH_WARMUP', 200)),
+  warmup: Math.round(envNumber('BENCH_WARMUP', 1000)),
   databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   deadlineSeconds: envNumber('BENCH_DEADLINE_SECONDS', 1500)
 }
