@@ -57,10 +57,24 @@ function finalEvent(e: Execution, nodeType: string | undefined): ExecutionEvent 
 }
 
 /**
+ * What the check before the upgrade hands the socket: the execution as read, and the events published since
+ * the subscription that preceded that read (so nothing falls between the two).
+ */
+interface Watch {
+  /** The execution as read after subscribing (and found to be the caller's). */
+  execution: Execution | undefined
+  pending: ExecutionEvent[]
+  /** Set once the socket is open: events then go straight to it. */
+  deliver: ((event: ExecutionEvent) => void) | undefined
+  unsubscribe: () => void
+}
+
+/**
  * `GET /ws/executions/:id`: live events of one execution for its owner (or an admin). Authentication and
  * ownership are checked before the upgrade, so a refused client gets a plain 401/404 and no socket.
  */
 const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
+  const watches = new WeakMap<FastifyRequest, Watch>()
   app.get(
     '/ws/executions/:id',
     {
@@ -77,13 +91,22 @@ const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
         const session = await app.sessions.authenticate(token)
         const owner = session.account.role === 'admin' ? null : session.account.id
         const id = (request.params as { id: string }).id
-        if ((await new ExecutionsRepository(app.db).get(id, owner)) === undefined) throw domainError('not_found', 'Execution not found')
+        // subscribe before reading the state so nothing falls between the two; the read also checks ownership
+        const watch: Watch = { execution: undefined, pending: [], deliver: undefined, unsubscribe: () => undefined }
+        watch.unsubscribe = app.executionEvents.subscribe(id, (event) => (watch.deliver === undefined ? watch.pending.push(event) : watch.deliver(event)))
+        try {
+          watch.execution = await new ExecutionsRepository(app.db).get(id, owner)
+        } finally {
+          if (watch.execution === undefined) watch.unsubscribe()
+        }
+        if (watch.execution === undefined) throw domainError('not_found', 'Execution not found')
+        watches.set(request, watch)
+        // a handshake that never completes must not leave the subscription behind
+        request.raw.socket.once('close', watch.unsubscribe)
       }
     },
     async (socket, request) => {
       const id = request.params.id
-      const pending: ExecutionEvent[] = []
-      let ready = false
       let closed = false
       const tcp = tcpSocket(socket)
       let corked = false
@@ -109,17 +132,16 @@ const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
           socket.close(NORMAL, 'execution finished')
         }
       }
-      // subscribe before reading the state so nothing falls between the two
-      const unsubscribe = app.executionEvents.subscribe(id, (event) => (ready ? send(event) : pending.push(event)))
-      socket.on('close', () => {
-        closed = true
-        unsubscribe()
-      })
-      const execution = await new ExecutionsRepository(app.db).get(id)
-      if (execution === undefined) {
-        socket.close(NORMAL, 'execution not found')
+      const watch = watches.get(request)
+      const execution = watch?.execution
+      if (watch === undefined || execution === undefined) {
+        socket.close(1011, 'subscription missing')
         return
       }
+      socket.on('close', () => {
+        closed = true
+        watch.unsubscribe()
+      })
       // the node running now (or failed), with its type, as the live messages name it
       const nodeId = execution.nextNode ?? execution.nodeId
       const nodeType = nodeId === null ? undefined : await app.engine.nodeType(execution.flowId, execution.revision, nodeId)
@@ -135,8 +157,8 @@ const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
         send(final)
         return
       }
-      ready = true
-      for (const event of pending.splice(0)) send(event)
+      for (const event of watch.pending.splice(0)) send(event)
+      watch.deliver = send
     }
   )
 }

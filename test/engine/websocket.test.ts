@@ -131,6 +131,8 @@ nodes:
       }
       throw new Error('the upgrade was accepted')
     }
+    // the sockets of the tests above are closed; the server's side of them may still be finishing
+    while (fr.app.executionEvents.subscriberCount() > 0) await new Promise((r) => setTimeout(r, 10))
     const none = await refusal(undefined, id)
     t.equal(none.status, 401)
     t.equal(JSON.parse(none.body).error.code, 'unauthorized')
@@ -141,6 +143,7 @@ nodes:
     t.equal(JSON.parse(other.body).error.code, 'not_found')
     t.equal((await refusal(bob.token, id, 'protocol')).status, 404)
     t.equal((await refusal(alice.token, 'exec-00000000-0000-0000-0000-000000000000')).status, 404)
+    t.equal(fr.app.executionEvents.subscriberCount(), 0, 'a refused subscriber leaves no subscription behind')
   })
 })
 
