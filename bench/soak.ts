@@ -97,8 +97,10 @@ function watch(executionId: string): Promise<void> {
 async function worker(deadline: number): Promise<void> {
   while (Date.now() < deadline) {
     const pick = randomInt(100)
-    if (pick < 70) await timed('get-all', () => fetch(`${front}/api/get-all`, { headers: key }))
-    else if (pick < 85) await timed('create', () => fetch(`${front}/api/create`, { method: 'POST', headers: { ...key, 'content-type': 'application/json' }, body: '{"name":"soak"}' }))
+    // the listing read stays the same size all run long (what is created is filed under a status of its own),
+    // so the replicas' RSS measures the gateway rather than a dataset that grows by ~100 assets a second
+    if (pick < 70) await timed('get-all', () => fetch(`${front}/api/get-all?status=active`, { headers: key }))
+    else if (pick < 85) await timed('create', () => fetch(`${front}/api/create`, { method: 'POST', headers: { ...key, 'content-type': 'application/json' }, body: '{"name":"soak","status":"soak"}' }))
     else {
       const t0 = performance.now()
       try {
