@@ -80,6 +80,22 @@ async function login(server: Server): Promise<string> {
   return res.json.token
 }
 
+/**
+ * Watches the execution on the restarted server until it ends, checks it completed with the receiver's answer,
+ * and returns the ids of the nodes its log says completed, in order.
+ */
+async function completedAfterRestart(t: Tap, server: Server, id: string, token: string): Promise<Array<string | null>> {
+  const after = await watch(server.url, id, token)
+  await after.closed
+  t.equal(after.messages.at(-1)?.type, 'execution_completed')
+  const done = (await api<ExecutionReply>(server, 'GET', `/api/v1/executions/${id}`, token)).json
+  t.equal(done.status, 'completed')
+  t.match(done.result, { status_code: 200, body: { ok: true } })
+  const logs = (await api<{ logs: LogLine[] }>(server, 'GET', `/api/v1/executions/${id}/logs?limit=100`, token)).json.logs
+  t.equal(logs.filter((l) => l.message === 'Execution started').length, 1, 'started once')
+  return logs.filter((l) => l.message === 'Node completed').map((l) => l.node_id)
+}
+
 void tap.test('kill -9 during a delay: after a restart the execution resumes from the delay and completes', async (t) => {
   const receiver = await startReceiver(t)
   receiver.on('/hook', { status: 200, body: { ok: true } })
@@ -125,22 +141,13 @@ nodes:
   await receiver.arrival('/hook')
   t.same(JSON.parse(receiver.to('/hook')[0]?.body ?? ''), { survived: 'kill -9' })
 
-  const token2 = await login(second)
   // the webhook's answer arrives just after the receiver saw the request: the socket waits for the end
-  const after = await watch(second.url, id, token2)
-  await after.closed
-  t.equal(after.messages.at(-1)?.type, 'execution_completed')
-  const done = (await api<ExecutionReply>(second, 'GET', `/api/v1/executions/${id}`, token2)).json
-  t.equal(done.status, 'completed')
-  t.match(done.result, { status_code: 200, body: { ok: true } })
-  t.equal(receiver.to('/hook').length, 1, 'the webhook was sent once')
-
-  const logs = (await api<{ logs: LogLine[] }>(second, 'GET', `/api/v1/executions/${id}/logs?limit=100`, token2)).json.logs
   t.same(
-    logs.filter((l) => l.message === 'Node completed').map((l) => l.node_id),
+    await completedAfterRestart(t, second, id, await login(second)),
     ['start', 'hook'],
     'resumed from the last completed node: the delay did not run again'
   )
+  t.equal(receiver.to('/hook').length, 1, 'the webhook was sent once')
   second.child.kill('SIGTERM')
   await once(second.child, 'exit')
 })
@@ -180,25 +187,16 @@ nodes:
   receiver.on('/slow', { status: 200, body: { ok: true } })
 
   const second = await startServer(t, env)
-  const token2 = await login(second)
-  const after = await watch(second.url, id, token2)
-  await after.closed
-  t.equal(after.messages.at(-1)?.type, 'execution_completed')
-  const done = (await api<ExecutionReply>(second, 'GET', `/api/v1/executions/${id}`, token2)).json
-  t.equal(done.status, 'completed')
-  t.match(done.result, { status_code: 200, body: { ok: true } })
+  t.same(
+    await completedAfterRestart(t, second, id, await login(second)),
+    ['shape', 'slow'],
+    'the first node was saved before the second started, and did not run again'
+  )
   t.same(
     receiver.to('/slow').map((r) => JSON.parse(r.body) as unknown),
     [{ tag: 'mid-segment' }, { tag: 'mid-segment' }],
     'the node that was running when the worker died ran again (at-least-once), with the saved result of the one before'
   )
-  const logs = (await api<{ logs: LogLine[] }>(second, 'GET', `/api/v1/executions/${id}/logs?limit=100`, token2)).json.logs
-  t.same(
-    logs.filter((l) => l.message === 'Node completed').map((l) => l.node_id),
-    ['shape', 'slow'],
-    'the first node was saved before the second started, and did not run again'
-  )
-  t.same(logs.filter((l) => l.message === 'Execution started').length, 1)
   second.child.kill('SIGTERM')
   await once(second.child, 'exit')
 })
