@@ -77,9 +77,12 @@ const operations: FastifyPluginAsyncTypebox = async (app) => {
     if (res.statusCode < 200 || res.statusCode >= 300) throw await upstreamError(res)
     const envelope = await successEnvelope(res)
     reply.code(envelope.statusCode).type('application/json; charset=utf-8')
-    // awaited: a stream's headers only go out with its first chunk, so Fastify must not see this resolve (and
-    // send an empty reply itself) before the reply is under way; a buffered one is sent by now and resolves at once
-    await reply.send(envelope.kind === 'buffered' ? envelope.payload : envelope.stream)
+    reply.send(envelope.kind === 'buffered' ? envelope.payload : envelope.stream)
+    // Awaited only while the reply is still under way. A buffered payload has been written by now (the onSend
+    // hooks are synchronous), and awaiting the reply, a thenable, would cost promise jobs on every request. A
+    // stream's headers only go out with its first chunk, so Fastify must not see this resolve (and send an
+    // empty reply itself) before the reply has finished.
+    if (!reply.sent) await reply
   }
 }
 

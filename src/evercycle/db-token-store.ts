@@ -37,6 +37,11 @@ export class DbTokenStore implements TokenStore {
     return this.read(this.db, identity)
   }
 
+  /** Only the service identity's set is held in memory; sessions are always read from the database. */
+  cached(identity: string): TokenSet | undefined {
+    return identity === SERVICE_IDENTITY ? this.service : undefined
+  }
+
   async set(identity: string, tokens: TokenSet): Promise<void> {
     await this.write(this.db, identity, tokens)
     if (identity === SERVICE_IDENTITY) this.service = tokens

@@ -27,7 +27,8 @@ export class OperationCaller {
     request.requestId = options.requestId
     request.signal = options.signal
     request.operation = op.name
-    const tokens = await this.tokens.getTokens(identity)
+    // usable tokens already in memory (the usual case) are taken without a round of promises
+    const tokens = this.tokens.usableNow(identity) ?? (await this.tokens.getTokens(identity))
     request.tokens = tokens
     let res = await this.client.request(request)
     if (res.statusCode === 401) {

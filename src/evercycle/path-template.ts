@@ -40,8 +40,11 @@ interface ParsedBase {
 
 /** Base URLs parsed once: one per configured upstream, so the map stays tiny (bounded anyway). */
 const parsedBases = new Map<string, ParsedBase>()
-/** `base \n template` pairs already checked for templates without placeholders, whose result never varies. */
-const checkedStatic = new Set<string>()
+/**
+ * Templates without placeholders already checked, per base URL: their result never varies. Two lookups
+ * rather than one on a `base + template` key, which would build and hash a new string on every call.
+ */
+const checkedStatic = new Map<string, Set<string>>()
 const CACHE_LIMIT = 1000
 
 function parseBase(baseUrl: string): ParsedBase {
@@ -63,8 +66,7 @@ function parseBase(baseUrl: string): ParsedBase {
  */
 export function assertSafeUpstreamPath(baseUrl: string, template: string, rendered: string): void {
   const isStatic = rendered === template && !template.includes('{')
-  const key = isStatic ? `${baseUrl}\n${template}` : undefined
-  if (key !== undefined && checkedStatic.has(key)) return
+  if (isStatic && checkedStatic.get(baseUrl)?.has(template) === true) return
   const base = parseBase(baseUrl)
   const full = base.prefix + rendered
   const staticPrefix = template.split('{')[0] ?? ''
@@ -74,8 +76,14 @@ export function assertSafeUpstreamPath(baseUrl: string, template: string, render
       details: [{ field: 'path', message: 'path parameters may not change the upstream path' }]
     })
   }
-  if (key !== undefined) {
-    if (checkedStatic.size >= CACHE_LIMIT) checkedStatic.clear()
-    checkedStatic.add(key)
+  if (isStatic) {
+    let templates = checkedStatic.get(baseUrl)
+    if (templates === undefined) {
+      if (checkedStatic.size >= CACHE_LIMIT) checkedStatic.clear()
+      templates = new Set()
+      checkedStatic.set(baseUrl, templates)
+    }
+    if (templates.size >= CACHE_LIMIT) templates.clear()
+    templates.add(template)
   }
 }

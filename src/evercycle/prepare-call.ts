@@ -37,9 +37,13 @@ export function prepareCall(op: Operation, input: OperationInput, baseUrl: strin
   assertSafeUpstreamPath(baseUrl, op.path, path)
 
   const query: Record<string, QueryValue> = { ...op.defaultQuery }
-  for (const [key, value] of Object.entries(input.query ?? {})) {
-    if (fromQuery.includes(key) || value === undefined || value === null) continue
-    query[key] = toQueryValue(key, value)
+  const given = input.query
+  if (given !== undefined) {
+    for (const key of Object.keys(given)) {
+      const value = given[key]
+      if (value === undefined || value === null || fromQuery.includes(key)) continue
+      query[key] = toQueryValue(key, value)
+    }
   }
   const body = methodHasBody(op.method) ? JSON.stringify(mergeBody(op.defaultBody, input.body ?? {}, fromBody)) : undefined
   return { method: op.method, path, query, body, headers: op.headers }

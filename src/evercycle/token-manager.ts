@@ -56,6 +56,16 @@ export class TokenManager {
     return this.renew(identity, current)
   }
 
+  /**
+   * The identity's tokens when the store holds a usable set in memory and no renewal is under way: what
+   * `getTokens` would resolve to, without a promise. Undefined means "ask `getTokens`".
+   */
+  usableNow(identity: string = SERVICE_IDENTITY): TokenSet | undefined {
+    if (this.inflight.size !== 0 && this.inflight.has(identity)) return undefined
+    const current = this.store.cached?.(identity)
+    return current !== undefined && isUsable(current, this.options.skewMs) ? current : undefined
+  }
+
   /** Current tokens if usable, without contacting Evercycle. */
   async peek(identity: string = SERVICE_IDENTITY): Promise<TokenSet | undefined> {
     const current = await this.store.get(identity)
