@@ -1,3 +1,4 @@
+import type { onResponseHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { GatewayMetrics } from '../src/metrics/gateway-metrics.js'
 import { MetricsToken } from '../src/metrics/metrics-auth.js'
@@ -20,8 +21,25 @@ export default fp(
   async (app) => {
     const metrics = new GatewayMetrics()
     app.decorate('metrics', metrics)
+    // Each route gets its own onResponse hook holding its pattern and its cached series: asking
+    // `request.routeOptions.url` builds a new options object on every request. Requests no route matched (the
+    // not-found handler) are recorded by the global hook.
+    const timers = new WeakSet<onResponseHookHandler>()
+    app.addHook('onRoute', (route) => {
+      const own = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]
+      // a GET's HEAD twin is built from the GET's options, hook included
+      if (own.some((hook) => timers.has(hook))) return
+      const record = metrics.requestRecorder(route.url)
+      const timer: onResponseHookHandler = (request, reply, done) => {
+        record(request.method, reply.statusCode, reply.elapsedTime)
+        done()
+      }
+      timers.add(timer)
+      route.onResponse = [...own, timer]
+    })
+    const recordUnmatched = metrics.requestRecorder(undefined)
     app.addHook('onResponse', (request, reply, done) => {
-      metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime)
+      if (request.is404) recordUnmatched(request.method, reply.statusCode, reply.elapsedTime)
       done()
     })
 

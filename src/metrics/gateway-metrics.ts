@@ -6,6 +6,35 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 /** The label of requests no route matched: a raw URL would let any client mint new time series. */
 export const UNMATCHED_ROUTE = 'unmatched'
 
+/** Records one served request of a given route pattern. */
+export type RequestRecorder = (method: string, statusCode: number, elapsedMs: number) => void
+
+/**
+ * A histogram's labelled series, each looked up once. prom-client's `observe(labels, value)` builds a label
+ * object, validates it and hashes it into a key on every call; a series taken with `labels()` skips the object
+ * and the closure, and the lookup here is two Map gets. The key sets are bounded (HTTP methods x status codes,
+ * operations x outcomes), so the caches are too.
+ */
+class SeriesCache<A extends string | number, B extends string | number> {
+  private readonly series = new Map<A, Map<B, Histogram.Internal<string>>>()
+
+  constructor(private readonly make: (a: A, b: B) => Histogram.Internal<string>) {}
+
+  get(a: A, b: B): Histogram.Internal<string> {
+    let byB = this.series.get(a)
+    if (byB === undefined) {
+      byB = new Map()
+      this.series.set(a, byB)
+    }
+    let child = byB.get(b)
+    if (child === undefined) {
+      child = this.make(a, b)
+      byB.set(b, child)
+    }
+    return child
+  }
+}
+
 /**
  * This process's Prometheus metrics, in a registry of its own (never prom-client's global one), so several
  * apps in one process (tests) keep separate counts. Sources owned by other parts register their own
@@ -64,12 +93,26 @@ export class GatewayMetrics {
 
   /** One served request; `route` is the matched route's pattern (undefined when none matched). */
   observeRequest(method: string, route: string | undefined, statusCode: number, elapsedMs: number): void {
-    this.requests.observe({ method, route: route ?? UNMATCHED_ROUTE, status_code: String(statusCode) }, elapsedMs / 1000)
+    this.requestRecorder(route)(method, statusCode, elapsedMs)
   }
+
+  /**
+   * The recorder for one route pattern (undefined: no route matched), to be taken once per route and kept:
+   * it caches the series it writes to.
+   */
+  requestRecorder(route: string | undefined): RequestRecorder {
+    const label = route ?? UNMATCHED_ROUTE
+    const series = new SeriesCache<string, number>((method, statusCode) =>
+      this.requests.labels({ method, route: label, status_code: String(statusCode) })
+    )
+    return (method, statusCode, elapsedMs) => series.get(method, statusCode).observe(elapsedMs / 1000)
+  }
+
+  private readonly upstreamSeries = new SeriesCache<string, string>((operation, status) => this.upstream.labels({ operation, status }))
 
   /** For the Evercycle client: every upstream exchange and every sign-in/refresh outcome. */
   readonly upstreamObserver: UpstreamObserver = {
-    exchange: (operation, outcome, seconds) => this.upstream.observe({ operation, status: outcome }, seconds),
+    exchange: (operation, outcome, seconds) => this.upstreamSeries.get(operation, outcome).observe(seconds),
     authentication: (kind, ok) => (kind === 'refresh' ? this.refreshes : this.signIns).inc({ result: ok ? 'ok' : 'failed' })
   }
 }
