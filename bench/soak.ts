@@ -119,18 +119,32 @@ async function worker(deadline: number): Promise<void> {
   }
 }
 
-// warm up until the replicas' heaps reach their working size, then take the starting RSS
+// warm up until the replicas' heaps reach their working size
 const warmupMs = Math.max(10_000, Math.min(60_000, seconds * 100))
 await Promise.all(Array.from({ length: concurrency }, () => worker(Date.now() + warmupMs)))
 ok = 0
 errors = 0
 latencies.length = 0
 errorKinds.clear()
-const rssStart = cluster.replicas.map((r) => rssOf(r.pid) ?? 0)
 const started = Date.now()
+// RSS under load moves with every GC by tens of MB; one reading at each end would compare two random points of
+// that saw-tooth. Each replica's level is the median of readings every 500 ms over the first and the last
+// window (a tenth of the run, 5 to 30 s).
+const windowMs = Math.max(5_000, Math.min(30_000, seconds * 100))
+const readings = cluster.replicas.map(() => [] as Array<{ at: number; rss: number }>)
+const sampler = setInterval(() => {
+  cluster.replicas.forEach((r, i) => {
+    const rss = rssOf(r.pid)
+    if (rss !== undefined) readings[i]?.push({ at: Date.now() - started, rss })
+  })
+}, 500)
 await Promise.all(Array.from({ length: concurrency }, () => worker(started + seconds * 1000)))
+clearInterval(sampler)
 const elapsed = (Date.now() - started) / 1000
-const rssEnd = cluster.replicas.map((r) => rssOf(r.pid) ?? 0)
+const median = (values: number[]): number => Float64Array.from(values).sort()[Math.floor((values.length - 1) / 2)] ?? 0
+const rssStart = readings.map((list) => median(list.filter((x) => x.at <= windowMs).map((x) => x.rss)))
+const rssEnd = readings.map((list) => median(list.filter((x) => x.at >= elapsed * 1000 - windowMs).map((x) => x.rss)))
+const rssRange = readings.map((list) => `${fmtMb(Math.min(...list.map((x) => x.rss)))}..${fmtMb(Math.max(...list.map((x) => x.rss)))}`)
 const simStats = (await (await fetch(`${sim.url}/__sim/calls`)).json()) as { counts: { refreshes: number; signIns: number } }
 const sorted = Float64Array.from(latencies).sort()
 
@@ -144,7 +158,7 @@ const lines = [
   ...cluster.replicas.map((r, i) => {
     const a = rssStart[i] ?? 0
     const b = rssEnd[i] ?? 0
-    return `  replica ${i + 1}     RSS ${fmtMb(a)} → ${fmtMb(b)} (${a > 0 ? (((b - a) / a) * 100).toFixed(1) : 'n/a'} %)`
+    return `  replica ${i + 1}     RSS ${fmtMb(a)} → ${fmtMb(b)} (${a > 0 ? (((b - a) / a) * 100).toFixed(1) : 'n/a'} %; medians of the first and last ${windowMs / 1000} s, range ${rssRange[i] ?? ''})`
   }),
   `  ${errors === 0 ? 'PASS' : 'FAIL'} errors = 0`,
   `  ${rssStart.every((a, i) => a > 0 && Math.abs((rssEnd[i] ?? 0) - a) / a <= 0.1) ? 'PASS' : 'FAIL'} RSS flat within 10 %`,
