@@ -120,7 +120,9 @@ async function worker(deadline: number): Promise<void> {
 }
 
 // warm up until the replicas' heaps reach their working size
-const warmupMs = Math.max(10_000, Math.min(60_000, seconds * 100))
+// (a fresh process's RSS peaks in its first minute or two and then settles ~20 % lower, so a 600 s run warms up
+// for 120 s)
+const warmupMs = Math.max(10_000, Math.min(120_000, seconds * 200))
 await Promise.all(Array.from({ length: concurrency }, () => worker(Date.now() + warmupMs)))
 ok = 0
 errors = 0
@@ -145,6 +147,15 @@ const median = (values: number[]): number => Float64Array.from(values).sort()[Ma
 const rssStart = readings.map((list) => median(list.filter((x) => x.at <= windowMs).map((x) => x.rss)))
 const rssEnd = readings.map((list) => median(list.filter((x) => x.at >= elapsed * 1000 - windowMs).map((x) => x.rss)))
 const rssRange = readings.map((list) => `${fmtMb(Math.min(...list.map((x) => x.rss)))}..${fmtMb(Math.max(...list.map((x) => x.rss)))}`)
+/** Each replica's median RSS per minute of the run, so the curve shows, not just its ends. */
+const perMinute = readings.map((list) => {
+  const minutes: string[] = []
+  for (let m = 0; m * 60_000 < elapsed * 1000; m++) {
+    const values = list.filter((x) => x.at >= m * 60_000 && x.at < (m + 1) * 60_000).map((x) => x.rss)
+    if (values.length > 0) minutes.push((median(values) / 1024 / 1024).toFixed(0))
+  }
+  return minutes.join(' ')
+})
 const simStats = (await (await fetch(`${sim.url}/__sim/calls`)).json()) as { counts: { refreshes: number; signIns: number } }
 const sorted = Float64Array.from(latencies).sort()
 
@@ -160,6 +171,7 @@ const lines = [
     const b = rssEnd[i] ?? 0
     return `  replica ${i + 1}     RSS ${fmtMb(a)} → ${fmtMb(b)} (${a > 0 ? (((b - a) / a) * 100).toFixed(1) : 'n/a'} %; medians of the first and last ${windowMs / 1000} s, range ${rssRange[i] ?? ''})`
   }),
+  ...(elapsed >= 120 ? cluster.replicas.map((_, i) => `  replica ${i + 1}     RSS MB per minute: ${perMinute[i] ?? ''}`) : []),
   `  ${errors === 0 ? 'PASS' : 'FAIL'} errors = 0`,
   `  ${rssStart.every((a, i) => a > 0 && Math.abs((rssEnd[i] ?? 0) - a) / a <= 0.1) ? 'PASS' : 'FAIL'} RSS flat within 10 %`,
   ''
