@@ -18,6 +18,7 @@ import { gatewayAuthMode, gatewayClientHeaders, startGateway, startMinimalProxy,
  *   BENCH_ONLY (fast,slow,large)  which parts to run
  *   BENCH_GATEWAY_AUTH (none)  GATEWAY_AUTH for the gateway; the bench always configures and sends an API key
  *   BENCH_GATEWAY_SERVER       another build's dist/src/server.js to measure instead of this tree's
+ *   BENCH_GATEWAY_NODE_ARGS    node flags for the gateway process (a profiler, V8 heap sizes)
  */
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name]

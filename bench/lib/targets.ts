@@ -104,7 +104,9 @@ export async function startGateway(upstream: string): Promise<Gateway> {
     GATEWAY_AUTH: gatewayAuthMode,
     GATEWAY_API_KEYS: BENCH_API_KEY
   }
-  const child = new Child('gateway', [SERVER_JS], env)
+  // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it, or V8 heap flags to compare
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const child = new Child('gateway', [...nodeArgs, SERVER_JS], env)
   const url = `http://127.0.0.1:${port}`
   const cleanup = async (): Promise<void> => {
     await rm(dir, { recursive: true, force: true })
