@@ -207,13 +207,14 @@ export class ExecutionsRepository {
     return { executions: rows.map(toExecution), total: Number(count.rows[0]?.n ?? 0) }
   }
 
-  async markRunning(id: string): Promise<boolean> {
-    const res = await this.db.query(
+  /** Marks a queued execution running; its start time, or undefined when it had been cancelled meanwhile. */
+  async markRunning(id: string): Promise<Date | undefined> {
+    const { rows } = await this.db.query<{ started_at: Date }>(
       `UPDATE executions SET status = 'running', started_at = COALESCE(started_at, now()), updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running')`,
+        WHERE id = $1 AND status IN ('queued', 'running') RETURNING started_at`,
       [id]
     )
-    return res.rowCount > 0
+    return rows[0] === undefined ? undefined : new Date(rows[0].started_at)
   }
 
   /**

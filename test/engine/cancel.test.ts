@@ -124,4 +124,34 @@ nodes:
     t.notOk(events.events(slow).some((e) => e.type === 'node_completed'))
     t.notOk(events.events(queued.execution_id).some((e) => e.type === 'log' && e.message === 'Node started'))
   })
+
+  // not about cancel, but this file has the one-slot engine a queued execution needs
+  await t.test('a queued execution, once it starts, has its execution.started_at', async (t) => {
+    let release: () => void = () => undefined
+    receiver.on('/hold', { until: new Promise<void>((resolve) => (release = resolve)), body: {} })
+    const holdFlow = await createFlow(fr, user.token, `
+metadata: { name: holds the slot }
+nodes:
+  start:
+    type: http.request
+    params: { url: "${base}/hold" }
+`)
+    const holder = await runFlow(fr, user.token, holdFlow)
+    await receiver.arrival('/hold')
+    const stampFlow = await createFlow(fr, user.token, `
+metadata: { name: reads its start }
+nodes:
+  start:
+    type: transform
+    params: { expression: '{"started_at": execution.started_at}' }
+`)
+    const res = await fr.request('POST', `/api/v1/flows/${stampFlow}/run`, { token: user.token, body: { input: {} } })
+    const queued = res.json() as { execution_id: string; status: string }
+    t.equal(queued.status, 'queued')
+    release()
+    t.equal((await waitFinal(fr, user.token, holder)).status, 'completed')
+    const done = await waitFinal(fr, user.token, queued.execution_id)
+    t.equal(done.status, 'completed')
+    t.equal((done.result as { started_at?: unknown }).started_at, done.started_at, 'the expression saw the start the API reports')
+  })
 })

@@ -296,7 +296,11 @@ export class Engine {
     // a job superseded by a newer one (it expired while its worker still ran and was handed on) does nothing
     const current = loaded.jobId === null ? loaded.steps === job.data.step && loaded.attempt === job.data.attempt : loaded.jobId === job.id
     if (!current) return 'done'
-    if (loaded.status === 'queued' && !(await repo.markRunning(loaded.id))) return 'done'
+    let startedAt = loaded.startedAt
+    if (loaded.status === 'queued') {
+      startedAt = (await repo.markRunning(loaded.id)) ?? null
+      if (startedAt === null) return 'done'
+    }
     const spec = await this.spec(loaded.flowId, loaded.revision)
     const secrets = this.deps.openSecrets(loaded.accountId, found.sealed)
     const masker = new SecretMasker()
@@ -313,7 +317,7 @@ export class Engine {
       deadline: fetchedAt + (job.data.expireS ?? 0) * 1000 - JOB_EXPIRY_MARGIN_S * 500
     }
     try {
-      let execution: Execution = { ...loaded, status: 'running' }
+      let execution: Execution = { ...loaded, status: 'running', startedAt }
       if (execution.steps === 0 && execution.attempt === 1 && execution.lastNode === null) {
         const nodeId = execution.nextNode ?? undefined
         const nodeType = nodeId === undefined ? undefined : spec.nodes[nodeId]?.type
