@@ -42,13 +42,6 @@ export function sealedFromJson(value: unknown): Map<string, SealedValue> {
   return new Map(rows.map((r) => [r.key, { keyId: r.key_id, nonce: Buffer.from(r.nonce, 'base64'), ciphertext: Buffer.from(r.ciphertext, 'base64') }]))
 }
 
-interface SealedRow {
-  key: string
-  key_id: string
-  nonce: Uint8Array
-  ciphertext: Uint8Array
-}
-
 /** The primary key (account_id, key), for telling a duplicate key from other conflicts. */
 export const SECRET_KEY_CONSTRAINT = 'secrets_pkey'
 
@@ -74,13 +67,10 @@ export class SecretsRepository {
     return rows.map(toInfo)
   }
 
-  /** Every sealed value of one account, for the engine to open when a run starts. */
+  /** Every sealed value of one account (the engine reads them with the execution, through `sealedSecretsJson`). */
   async sealedValues(accountId: string): Promise<Map<string, SealedValue>> {
-    const { rows } = await this.db.query<SealedRow>(
-      'SELECT key, key_id, nonce, ciphertext FROM secrets WHERE account_id = $1',
-      [accountId]
-    )
-    return new Map(rows.map((r) => [r.key, { keyId: r.key_id, nonce: r.nonce, ciphertext: r.ciphertext }]))
+    const { rows } = await this.db.query<{ sealed: unknown }>(`SELECT ${sealedSecretsJson('$1')} AS sealed`, [accountId])
+    return sealedFromJson(rows[0]?.sealed)
   }
 
   async delete(accountId: string, key: string): Promise<boolean> {

@@ -143,9 +143,9 @@ export class Engine {
     const spec = await this.spec(flow.id, flow.revision)
     const id = `exec-${randomUUID()}`
     const status = this.hasFreeSlot ? 'running' : 'queued'
+    const jobId = randomUUID()
     const execution = await this.deps.db.transaction(async (tx) => {
-      const jobId = await this.send(tx, { executionId: id, step: 0, attempt: 1 }, spec.nodes[spec.start])
-      return new ExecutionsRepository(tx).create({
+      const created = await new ExecutionsRepository(tx).create({
         id,
         flowId: flow.id,
         revision: flow.revision,
@@ -156,6 +156,8 @@ export class Engine {
         deadlineAt: new Date(Date.now() + this.deps.settings.executionTimeoutMs),
         jobId
       })
+      await this.send(tx, jobId, { executionId: id, step: 0, attempt: 1 }, spec.nodes[spec.start])
+      return created
     })
     this.stats.started++
     this.kick()
@@ -186,16 +188,15 @@ export class Engine {
   }
 
   /**
-   * Enqueues a job that continues the execution at `node` and returns its id, which the caller stores on the
-   * execution in the same transaction. The job stays claimed as long as that node may run, plus a margin; a
-   * worker that died holding it loses it after that and the job is retried elsewhere, resuming from the last
-   * saved node.
+   * Enqueues job `id`, which continues the execution at `node`; the caller has stored the id on the execution
+   * in the same transaction (and sends nothing when that store matched no row). The job stays claimed as long
+   * as that node may run, plus a margin; a worker that died holding it loses it after that and the job is
+   * retried elsewhere, resuming from the last saved node.
    */
-  private async send(tx: Queryable, job: Omit<StepJob, 'expireS'>, node: NodeSpec | undefined, deferMs = 0): Promise<string> {
+  private async send(tx: Queryable, id: string, job: Omit<StepJob, 'expireS'>, node: NodeSpec | undefined, deferMs = 0): Promise<void> {
     // the node's own timeout, not the default: a job that expires while its node still runs is handed to a
     // second worker, which runs the node again alongside the first
     const expireS = Math.ceil((node?.timeout_ms ?? this.deps.settings.defaultNodeTimeoutMs) / 1000) + JOB_EXPIRY_MARGIN_S
-    const id = randomUUID()
     await this.deps.queue.send(STEP_QUEUE, { ...job, expireS } satisfies StepJob, {
       id,
       tx,
@@ -205,7 +206,6 @@ export class Engine {
       retryDelaySeconds: 1
     })
     if (deferMs > 0) setTimeout(() => this.kick(), deferMs).unref()
-    return id
   }
 
   /** Wakes the worker loop now; when it is busy fetching, it fetches again before it sleeps. */
@@ -460,8 +460,10 @@ export class Engine {
     const saved = inline
       ? await new ExecutionsRepository(this.deps.db).saveStep(execution.id, update, logs)
       : await this.deps.db.transaction(async (tx) => {
-          const jobId = await this.send(tx, { executionId: execution.id, step: execution.steps + 1, attempt: 1 }, nextNode, deferMs)
-          return new ExecutionsRepository(tx).saveStep(execution.id, { ...update, jobId }, logs)
+          const jobId = randomUUID()
+          if (!(await new ExecutionsRepository(tx).saveStep(execution.id, { ...update, jobId }, logs))) return false
+          await this.send(tx, jobId, { executionId: execution.id, step: execution.steps + 1, attempt: 1 }, nextNode, deferMs)
+          return true
         })
     if (!saved) return 'done'
     for (const line of step.lines) this.publish(line)
@@ -513,8 +515,10 @@ export class Engine {
       })
       const logs = run.pending.splice(0)
       const saved = await this.deps.db.transaction(async (tx) => {
-        const jobId = await this.send(tx, { executionId: execution.id, step: execution.steps, attempt: execution.attempt + 1 }, node, wait)
-        return new ExecutionsRepository(tx).saveRetry(execution.id, { steps: execution.steps, attempt: execution.attempt }, jobId, logs)
+        const jobId = randomUUID()
+        if (!(await new ExecutionsRepository(tx).saveRetry(execution.id, { steps: execution.steps, attempt: execution.attempt }, jobId, logs))) return false
+        await this.send(tx, jobId, { executionId: execution.id, step: execution.steps, attempt: execution.attempt + 1 }, node, wait)
+        return true
       })
       if (saved) this.publish(line)
       return 'done'
