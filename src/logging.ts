@@ -35,11 +35,29 @@ export const redactPaths = [
   '*.value'
 ]
 
-const SECRET_QUERY = /([?&](?:token|access_token|api_key|apikey|key|password|secret)=)[^&#]*/gi
+const SECRET_PARAMS = new Set(['token', 'access_token', 'api_key', 'apikey', 'key', 'password', 'secret'])
+/** One query parameter: its name (up to `=`) and its value (up to the next `&`, `;` or `#`). */
+const QUERY_PARAM = /([?&;])([^=&;#]*)(=?)([^&;#]*)/g
+
+/** The name as the query parser will see it (percent-decoded, any case); undecodable names count as secret. */
+function isSecretParam(rawName: string): boolean {
+  try {
+    return SECRET_PARAMS.has(decodeURIComponent(rawName.replace(/\+/g, ' ')).trim().toLowerCase())
+  } catch {
+    return true
+  }
+}
 
 /** A URL as it may be logged: values of credential-like query parameters replaced. */
 export function redactUrl(url: string): string {
-  return url.includes('?') ? url.replace(SECRET_QUERY, '$1[redacted]') : url
+  const q = url.indexOf('?')
+  if (q === -1) return url
+  return (
+    url.slice(0, q) +
+    url.slice(q).replace(QUERY_PARAM, (whole: string, sep: string, name: string, eq: string, value: string) =>
+      eq !== '' && value !== '' && isSecretParam(name) ? `${sep}${name}=[redacted]` : whole
+    )
+  )
 }
 
 interface LoggedRequest {

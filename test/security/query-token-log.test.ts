@@ -14,6 +14,10 @@ t.test('a token passed in the query string (browser WebSockets) never reaches th
   const status = await new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))
   t.equal(status, 404)
   await fr.request('GET', `/api/v1/executions?token=${token}`, { token })
+  // the query parser decodes the name, so an encoded one is the same parameter to the route
+  const encoded = new WebSocket(`ws://127.0.0.1:${port}/ws/executions/exec-missing?%74oken=${token}`)
+  t.equal(await new Promise<number>((resolve) => encoded.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))), 404)
+  await fr.request('GET', `/api/v1/executions?x=1&Token=${token}`, { token })
   await fr.app.close()
   t.ok(logs.lines.some((l) => l.includes('/ws/executions/exec-missing')), 'the request was logged')
   t.notOk(logs.text.includes(token), 'the token is not in any log line')
