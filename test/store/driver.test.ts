@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { DatabaseError, isUniqueViolation } from '../../src/store/driver.js'
@@ -88,7 +89,7 @@ t.test('a PGlite directory is opened by one driver at a time; a lock left by a d
   await first.close()
   const second = await openPgliteDriver(dir)
   await first.close()
-  t.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), String(process.pid), "a late second close leaves the new owner's lock alone")
+  t.equal((await readFile(`${dir}.lock`, 'utf8')).trim(), `${process.pid} ${hostname()}`, "a late second close leaves the new owner's lock alone")
   await second.close()
 
   // a lock left by a process that no longer exists
@@ -99,4 +100,12 @@ t.test('a PGlite directory is opened by one driver at a time; a lock left by a d
   const third = await openPgliteDriver(dir)
   t.equal((await third.query<{ ok: number }>('SELECT 1 AS ok')).rows[0]?.ok, 1)
   await third.close()
+
+  // another host (two containers on one volume, each maybe pid 1): its pid can't be checked from here
+  await writeFile(`${dir}.lock`, `${process.pid} another-host\n`)
+  await t.rejects(openPgliteDriver(dir), /in use by process \d+ on another-host/)
+  // a lock file still being written (created, no pid yet) belongs to whoever is writing it
+  await writeFile(`${dir}.lock`, '')
+  await t.rejects(openPgliteDriver(dir), /in use/)
+  await rm(`${dir}.lock`)
 })
