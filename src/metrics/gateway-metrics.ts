@@ -91,11 +91,6 @@ export class GatewayMetrics {
     return this.registry.metrics()
   }
 
-  /** One served request; `route` is the matched route's pattern (undefined when none matched). */
-  observeRequest(method: string, route: string | undefined, statusCode: number, elapsedMs: number): void {
-    this.requestRecorder(route)(method, statusCode, elapsedMs)
-  }
-
   /**
    * The recorder for one route pattern (undefined: no route matched), to be taken once per route and kept:
    * it caches the series it writes to.

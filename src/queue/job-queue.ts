@@ -124,11 +124,6 @@ export class JobQueue {
     await this.boss.cancel(name, id)
   }
 
-  /** Jobs waiting (created or retry) and the age of the oldest, for metrics and `queued` status. */
-  async depth(name: string): Promise<number> {
-    return this.boss.getQueueSize(name)
-  }
-
   async stop(): Promise<void> {
     await this.boss.stop({ graceful: false, wait: true, close: true })
   }
