@@ -8,6 +8,7 @@ import { readOrCreateKeyFile } from '../src/auth/key-file.js'
 import { SessionService, type Session, type TokenCodec } from '../src/auth/session-service.js'
 import { ConfigError } from '../src/config.js'
 import { domainError } from '../src/errors.js'
+import { bearerToken } from '../src/http/bearer-token.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,12 +34,6 @@ export function sessionOf(request: FastifyRequest): Session {
 export function principalOf(request: FastifyRequest): Principal {
   const { account } = sessionOf(request)
   return { id: account.id, role: account.role }
-}
-
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization
-  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
-  return match?.[1]
 }
 
 /**
@@ -88,7 +83,7 @@ export default fp(
     app.decorate('sessions', sessions)
     app.decorateRequest('flowSession', null)
     app.decorate('requireSession', async (request: FastifyRequest) => {
-      const token = bearerToken(request)
+      const token = bearerToken(request.headers.authorization)
       if (token === undefined) {
         throw domainError('unauthorized', 'Authentication required: send Authorization: Bearer <token>', {
           headers: { 'www-authenticate': 'Bearer' }

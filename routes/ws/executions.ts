@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws'
 import { domainError } from '../../src/errors.js'
 import { FINAL_EVENTS, type ExecutionEvent } from '../../src/flows/engine/events.js'
 import { ExecutionsRepository, type Execution } from '../../src/store/executions-repository.js'
+import { bearerToken } from '../../src/http/bearer-token.js'
 
 /** A subscriber this far behind is closed rather than allowed to grow the server's memory. */
 const MAX_BUFFERED_BYTES = 1024 * 1024
@@ -15,8 +16,7 @@ const NORMAL = 1000
 const TOO_SLOW = 1013
 
 function wsToken(request: FastifyRequest, query: { token?: string | undefined }): string | undefined {
-  const header = request.headers.authorization
-  const bearer = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined
+  const bearer = bearerToken(request.headers.authorization)
   if (bearer !== undefined) return bearer
   if (query.token !== undefined) return query.token
   const protocols = request.headers['sec-websocket-protocol']

@@ -1,4 +1,5 @@
 import { ApiKeySet } from '../security/api-keys.js'
+import { bearerToken } from '../http/bearer-token.js'
 
 /**
  * Checks `Authorization: Bearer <METRICS_TOKEN>` in constant time (fixed-length digests, as API keys are), so
@@ -12,8 +13,7 @@ export class MetricsToken {
   }
 
   accepts(authorization: string | string[] | undefined): boolean {
-    if (typeof authorization !== 'string') return false
-    const presented = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1]
+    const presented = bearerToken(authorization)
     return presented !== undefined && this.token.matches(presented)
   }
 }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { bearerToken } from '../http/bearer-token.js'
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest()
 
@@ -29,10 +30,5 @@ export class ApiKeySet {
 export function presentedApiKey(headers: Record<string, string | string[] | undefined>): string | undefined {
   const header = headers['x-api-key']
   if (typeof header === 'string' && header !== '') return header
-  const auth = headers.authorization
-  if (typeof auth === 'string') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth)
-    if (match?.[1] !== undefined) return match[1]
-  }
-  return undefined
+  return bearerToken(headers.authorization)
 }
