@@ -79,7 +79,7 @@ async function callAndShow(ctx: CliContext, request: CallRequest, out: OutStream
   write(out, `${outcome.method} ${outcome.path} → ${outcome.result.statusCode} (${outcome.ms} ms)`)
   const envelope = outcome.result.envelope
   if (envelope.kind === 'buffered') {
-    write(out, formatJsonText(envelope.payload, true))
+    write(out, formatJsonText(envelope.payload.toString('utf8'), true))
   } else {
     const chunks: Buffer[] = []
     for await (const chunk of envelope.stream) chunks.push(chunk as Buffer)

@@ -46,7 +46,7 @@ async function record(ctx: CliContext, request: CallRequest, outcome: CallOutcom
   let response: unknown
   if (outcome.ok) {
     const envelope = outcome.result.envelope
-    response = envelope.kind === 'buffered' ? dataOf(envelope.payload) : '[streamed response: not recorded]'
+    response = envelope.kind === 'buffered' ? dataOf(envelope.payload.toString('utf8')) : '[streamed response: not recorded]'
   }
   const failure = outcome.ok ? undefined : errorBody(outcome.error).error
   try {

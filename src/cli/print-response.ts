@@ -8,7 +8,7 @@ import { formatJsonText, write, type OutStream } from './output.js'
  */
 export async function printEnvelope(envelope: Envelope, stream: OutStream, pretty: boolean): Promise<void> {
   if (envelope.kind === 'buffered') {
-    write(stream, formatJsonText(envelope.payload, pretty))
+    write(stream, formatJsonText(envelope.payload.toString('utf8'), pretty))
     return
   }
   if (!pretty) {

@@ -20,7 +20,7 @@ export async function envelopeFrom(res: UpstreamResponse): Promise<Envelope> {
   for (;;) {
     const next = await it.next()
     if (next.done === true) {
-      return { kind: 'buffered', statusCode: res.statusCode, payload: Buffer.concat(head, size).toString('utf8') }
+      return { kind: 'buffered', statusCode: res.statusCode, payload: Buffer.concat(head, size) }
     }
     head.push(next.value)
     size += next.value.length

@@ -1,17 +1,19 @@
 import { Readable } from 'node:stream'
 import { domainError } from '../errors.js'
 import type { UpstreamResponse } from './client.js'
+import { isJson } from './is-json.js'
 import { JsonSyntaxChecker } from './json-checker.js'
 
 const PREFIX = Buffer.from('{"status":"success","data":')
 const SUFFIX = Buffer.from('}')
+const NULL_DATA = Buffer.from('{"status":"success","data":null}')
 /** Bodies up to this size are buffered and checked with JSON.parse; larger ones stream through the checker. */
 export const BUFFER_LIMIT = 1024 * 1024
 /** An upstream error body is quoted in `details` up to this size. */
 const ERROR_BODY_LIMIT = 64 * 1024
 
 export type Envelope =
-  | { kind: 'buffered'; statusCode: number; payload: string }
+  | { kind: 'buffered'; statusCode: number; payload: Buffer }
   | { kind: 'stream'; statusCode: number; stream: Readable }
 
 function isJsonType(contentType: string | string[] | undefined): boolean {
@@ -43,8 +45,19 @@ function chunksOf(res: UpstreamResponse): Chunks {
   return (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
 }
 
-function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+/** Without a leading UTF-8 byte order mark (JSON.parse and undici's text() drop it too). */
+function stripBom(bytes: Buffer): Buffer {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes
+}
+
+/** A Buffer view of the same memory (no copy). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+function isBlank(bytes: Buffer): boolean {
+  for (const c of bytes) if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false
+  return true
 }
 
 /** The upstream's Content-Length, or Infinity when it sent none (or an unusable one). */
@@ -55,21 +68,21 @@ function declaredLength(res: UpstreamResponse): number {
   return Number.isSafeInteger(length) && length >= 0 ? length : Infinity
 }
 
-/** A whole (small) body as the envelope's payload. */
-function buffered(statusCode: number, json: boolean, text: string): Envelope {
-  if (text.trim() === '') return { kind: 'buffered', statusCode, payload: '{"status":"success","data":null}' }
-  if (!json) return { kind: 'buffered', statusCode, payload: `{"status":"success","data":${JSON.stringify(text)}}` }
-  try {
-    JSON.parse(text)
-  } catch {
-    throw domainError('upstream_invalid_response', 'Evercycle answered with malformed JSON')
-  }
-  return { kind: 'buffered', statusCode, payload: `{"status":"success","data":${text}}` }
+/**
+ * A whole (small) body as the envelope's payload. JSON goes out as the upstream's own bytes between the
+ * envelope's, checked by `isJson` without being decoded or parsed.
+ */
+function buffered(statusCode: number, json: boolean, body: Buffer): Envelope {
+  const bytes = stripBom(body)
+  if (isBlank(bytes)) return { kind: 'buffered', statusCode, payload: NULL_DATA }
+  if (!json) return { kind: 'buffered', statusCode, payload: Buffer.from(`{"status":"success","data":${JSON.stringify(bytes.toString('utf8'))}}`) }
+  if (!isJson(bytes)) throw domainError('upstream_invalid_response', 'Evercycle answered with malformed JSON')
+  return { kind: 'buffered', statusCode, payload: Buffer.concat([PREFIX, bytes, SUFFIX], PREFIX.length + bytes.length + SUFFIX.length) }
 }
 
 /**
  * Wraps a 2xx upstream answer as `{"status":"success","data":<upstream JSON>}` without re-serializing it.
- * Small JSON bodies are validated with JSON.parse; large ones stream through an incremental syntax check and,
+ * Small JSON bodies are checked whole (`isJson`); large ones stream through an incremental syntax check and,
  * should it fail mid-way, the response is aborted rather than completed as invalid JSON. A non-JSON body
  * becomes a JSON string; an empty body becomes `null`; JSON that does not parse is a 502.
  */
@@ -78,11 +91,11 @@ export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> 
   const json = isJsonType(res.headers['content-type'])
   // A declared length within the limit is read in one go: undici fails a body that overruns its
   // Content-Length, so the cap holds without counting chunks through an async iterator (a generator, a
-  // promise per chunk and stream bookkeeping on every call). undici's text() drops a UTF-8 BOM like stripBom.
-  if (declaredLength(res) <= BUFFER_LIMIT) return buffered(statusCode, json, await res.body.text())
+  // promise per chunk and stream bookkeeping on every call).
+  if (declaredLength(res) <= BUFFER_LIMIT) return buffered(statusCode, json, asBuffer(await res.body.bytes()))
   const it = chunksOf(res)
   const head = await readCapped(it, BUFFER_LIMIT)
-  if (head.done) return buffered(statusCode, json, stripBom(Buffer.concat(head.chunks, head.size).toString('utf8')))
+  if (head.done) return buffered(statusCode, json, Buffer.concat(head.chunks, head.size))
   if (!json) {
     res.body.destroy()
     throw domainError('upstream_invalid_response', `Evercycle answered with a non-JSON body over ${BUFFER_LIMIT} bytes`)
