@@ -1,5 +1,6 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client'
 import type { UpstreamObserver } from '../evercycle/client.js'
+import { SeriesHistogram, type HistogramSeries } from './series-histogram.js'
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
@@ -10,17 +11,16 @@ export const UNMATCHED_ROUTE = 'unmatched'
 export type RequestRecorder = (method: string, statusCode: number, elapsedMs: number) => void
 
 /**
- * A histogram's labelled series, each looked up once. prom-client's `observe(labels, value)` builds a label
- * object, validates it and hashes it into a key on every call; a series taken with `labels()` skips the object
- * and the closure, and the lookup here is two Map gets. The key sets are bounded (HTTP methods x status codes,
- * operations x outcomes), so the caches are too.
+ * A histogram's labelled series by two of its label values: two Map gets per observation, no label object,
+ * no hashing. The key sets are bounded (HTTP methods x status codes, operations x outcomes), so the caches are
+ * too.
  */
 class SeriesCache<A extends string | number, B extends string | number> {
-  private readonly series = new Map<A, Map<B, Histogram.Internal<string>>>()
+  private readonly series = new Map<A, Map<B, HistogramSeries>>()
 
-  constructor(private readonly make: (a: A, b: B) => Histogram.Internal<string>) {}
+  constructor(private readonly make: (a: A, b: B) => HistogramSeries) {}
 
-  get(a: A, b: B): Histogram.Internal<string> {
+  get(a: A, b: B): HistogramSeries {
     let byB = this.series.get(a)
     if (byB === undefined) {
       byB = new Map()
@@ -42,22 +42,22 @@ class SeriesCache<A extends string | number, B extends string | number> {
  */
 export class GatewayMetrics {
   readonly registry = new Registry()
-  private readonly requests: Histogram<'method' | 'route' | 'status_code'>
-  private readonly upstream: Histogram<'operation' | 'status'>
+  private readonly requests: SeriesHistogram<'method' | 'route' | 'status_code'>
+  private readonly upstream: SeriesHistogram<'operation' | 'status'>
   private readonly refreshes: Counter<'result'>
   private readonly signIns: Counter<'result'>
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
     const registers = [this.registry]
-    this.requests = new Histogram({
+    this.requests = new SeriesHistogram({
       name: 'http_request_duration_seconds',
       help: 'Requests served, by route pattern and status, and how long they took (until the response was sent)',
       labelNames: ['method', 'route', 'status_code'],
       buckets: SECONDS,
       registers
     })
-    this.upstream = new Histogram({
+    this.upstream = new SeriesHistogram({
       name: 'evercycle_upstream_request_duration_seconds',
       help: 'Calls to Evercycle by operation and outcome (HTTP status or error code), timed to the response headers',
       labelNames: ['operation', 'status'],
@@ -98,12 +98,12 @@ export class GatewayMetrics {
   requestRecorder(route: string | undefined): RequestRecorder {
     const label = route ?? UNMATCHED_ROUTE
     const series = new SeriesCache<string, number>((method, statusCode) =>
-      this.requests.labels({ method, route: label, status_code: String(statusCode) })
+      this.requests.seriesFor({ method, route: label, status_code: String(statusCode) })
     )
     return (method, statusCode, elapsedMs) => series.get(method, statusCode).observe(elapsedMs / 1000)
   }
 
-  private readonly upstreamSeries = new SeriesCache<string, string>((operation, status) => this.upstream.labels({ operation, status }))
+  private readonly upstreamSeries = new SeriesCache<string, string>((operation, status) => this.upstream.seriesFor({ operation, status }))
 
   /** For the Evercycle client: every upstream exchange and every sign-in/refresh outcome. */
   readonly upstreamObserver: UpstreamObserver = {
