@@ -1,8 +1,12 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
+import { documentHeaders } from './security-headers.js'
 
-/** OpenAPI generated from the routes' TypeBox schemas; the UI at /docs, the document at /docs/json. */
+/**
+ * OpenAPI generated from the routes' TypeBox schemas; the UI at /docs (with the HTML document's security
+ * headers), the document at /docs/json.
+ */
 export default fp(
   async (app) => {
     await app.register(swagger, {
@@ -26,7 +30,7 @@ export default fp(
         ]
       }
     })
-    await app.register(swaggerUi, { routePrefix: '/docs' })
+    await app.register(swaggerUi, { routePrefix: '/docs', uiHooks: { onRequest: documentHeaders } })
   },
   { name: 'swagger' }
 )

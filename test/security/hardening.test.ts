@@ -119,15 +119,28 @@ t.test('huge headers get 431 in the error shape', async (t) => {
   t.equal(sim.calls.length, 0)
 })
 
-t.test('security headers are set', async (t) => {
+t.test('security headers: the API set on JSON responses, the HTML document set on the docs UI', async (t) => {
   const sim = await startSimulator(t)
   const { app } = await buildGateway(t, { sim })
-  const res = await app.inject({ method: 'GET', url: '/api/health' })
-  t.equal(res.headers['x-content-type-options'], 'nosniff')
-  t.match(res.headers['content-security-policy'], /frame-ancestors 'none'/)
-  t.equal(res.headers['cross-origin-resource-policy'], 'cross-origin')
-  t.ok(res.headers['strict-transport-security'])
-  t.equal(res.headers['x-powered-by'], undefined)
+  for (const url of ['/api/health', '/api/get-all', '/api/nope']) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.headers['x-content-type-options'], 'nosniff', url)
+    t.equal(res.headers['content-security-policy'], "default-src 'none';frame-ancestors 'none'", url)
+    t.equal(res.headers['x-frame-options'], 'DENY', url)
+    t.equal(res.headers['cross-origin-resource-policy'], 'cross-origin', url)
+    t.equal(res.headers['strict-transport-security'], 'max-age=15552000; includeSubDomains', url)
+    t.equal(res.headers['x-powered-by'], undefined, url)
+    t.equal(res.headers['referrer-policy'], undefined, `${url}: no HTML document headers`)
+  }
+  const ui = await app.inject({ method: 'GET', url: '/docs/' })
+  t.equal(ui.statusCode, 200)
+  t.match(ui.headers['content-type'], /text\/html/)
+  t.match(ui.headers['content-security-policy'], /script-src 'self'/)
+  t.match(ui.headers['content-security-policy'], /frame-ancestors 'none'/)
+  t.equal(ui.headers['referrer-policy'], 'no-referrer')
+  t.equal(ui.headers['cross-origin-opener-policy'], 'same-origin')
+  t.equal(ui.headers['x-content-type-options'], 'nosniff')
+  t.equal(ui.headers['cross-origin-resource-policy'], 'cross-origin')
 })
 
 t.test('no token, password, API key, cookie or session id appears in any log line at trace level', async (t) => {
