@@ -71,9 +71,17 @@ interface RequestIdCarrier {
  */
 export const requestChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = function (logger, bindings, opts) {
   const { [REQUEST_ID_LOG_LABEL]: id, ...rest } = bindings
-  const child: FastifyBaseLogger & RequestIdCarrier = logger.child(rest, opts)
+  // No bindings and no per-route level or serializers (the usual request): an object on the logger's
+  // prototype chain is all a child would be, without pino re-deriving its level methods and bindings for it.
+  const child: FastifyBaseLogger & RequestIdCarrier =
+    isEmpty(rest) && isEmpty(opts) ? (Object.create(logger) as FastifyBaseLogger) : logger.child(rest, opts)
   if (typeof id === 'string') child[logRequestId] = id
   return child
+}
+
+function isEmpty(value: object): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return false
+  return true
 }
 
 /** The `reqId` of lines written by a request's logger (or a child of it). */

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
-import { buildGateway, startSimulator, tempDir } from '../helpers/gateway.js'
+import { buildGateway, LogCapture, startSimulator, tempDir } from '../helpers/gateway.js'
 
 t.test('get-all passes the query through and wraps the answer', async (t) => {
   const sim = await startSimulator(t)
@@ -210,6 +210,21 @@ t.test('x-request-id is accepted, forwarded upstream and returned', async (t) =>
   t.equal(sim.callsTo('GET', '/v1/asset')[0]?.requestId, 'trace-abc.123')
   const forged = await app.inject({ method: 'GET', url: '/api/get-all', headers: { 'x-request-id': 'bad id\nwith newline' } })
   t.match(forged.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an unsafe id is replaced')
+})
+
+t.test("every log line of a request carries its id, and only that request's", async (t) => {
+  const sim = await startSimulator(t)
+  const logs = new LogCapture()
+  const { app } = await buildGateway(t, { sim, logs })
+  await app.inject({ method: 'GET', url: '/api/get-all', headers: { 'x-request-id': 'trace-one' } })
+  await app.inject({ method: 'GET', url: '/api/nope', headers: { 'x-request-id': 'trace-two' } })
+  const lines = logs.lines.map((l) => JSON.parse(l) as { reqId?: string; msg?: string })
+  const one = lines.filter((l) => l.reqId === 'trace-one').map((l) => l.msg)
+  const two = lines.filter((l) => l.reqId === 'trace-two').map((l) => l.msg)
+  t.ok(one.includes('incoming request') && one.includes('request completed'), `trace-one: ${one.join(', ')}`)
+  t.ok(two.includes('incoming request') && two.includes('request completed'), `trace-two: ${two.join(', ')}`)
+  const later = lines.filter((l) => l.msg === 'incoming request' && l.reqId === undefined)
+  t.equal(later.length, 0, 'no request line without an id')
 })
 
 t.test('writes over a real socket reach upstream (the request body ending is not the client leaving)', async (t) => {
