@@ -1,8 +1,16 @@
+import type { EventEmitter } from 'node:events'
 import { Pool, type Dispatcher } from 'undici'
 import { performance } from 'node:perf_hooks'
 import { domainError, isDomainError, type DomainError } from '../errors.js'
 import type { AuthenticationResult, TokenSet } from './tokens.js'
 import type { HttpMethod } from './operation.js'
+
+/**
+ * What aborts an upstream call: an AbortSignal, or (as undici also takes) an EventEmitter that emits `abort`
+ * and says whether it has. The gateway's per-connection signal is the latter: adding and removing an
+ * EventTarget listener, as undici does for every request, costs several times an EventEmitter's.
+ */
+export type UpstreamSignal = AbortSignal | (EventEmitter & { readonly aborted: boolean })
 
 export type QueryValue = string | number | boolean | Array<string | number | boolean>
 
@@ -16,7 +24,7 @@ export interface UpstreamRequest {
   headers?: Record<string, string>
   tokens?: TokenSet
   requestId?: string
-  signal?: AbortSignal
+  signal?: UpstreamSignal
   /** What the call is for, as metrics label it: a registry operation name, `auth.signin` or `auth.refresh`. */
   operation?: string
 }

@@ -1,4 +1,4 @@
-import type { EvercycleClient, UpstreamRequest, UpstreamResponse } from './client.js'
+import type { EvercycleClient, UpstreamRequest, UpstreamResponse, UpstreamSignal } from './client.js'
 import type { Operation } from './operation.js'
 import { prepareCall, type OperationInput } from './prepare-call.js'
 import type { TokenManager } from './token-manager.js'
@@ -7,7 +7,7 @@ import { SERVICE_IDENTITY } from './token-store.js'
 export interface CallOptions {
   identity?: string
   requestId?: string
-  signal?: AbortSignal
+  signal?: UpstreamSignal
 }
 
 /**
