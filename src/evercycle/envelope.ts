@@ -16,11 +16,21 @@ export type Envelope =
   | { kind: 'buffered'; statusCode: number; payload: Buffer }
   | { kind: 'stream'; statusCode: number; stream: Readable }
 
+/** Content-Type values seen and whether they are JSON: an upstream sends a handful, so each is parsed once. */
+const jsonTypes = new Map<string, boolean>()
+const JSON_TYPES_CAP = 64
+
 function isJsonType(contentType: string | string[] | undefined): boolean {
   const value = Array.isArray(contentType) ? contentType[0] : contentType
   if (value === undefined) return false
-  const type = value.split(';')[0]?.trim().toLowerCase() ?? ''
-  return type === 'application/json' || type.endsWith('+json')
+  let json = jsonTypes.get(value)
+  if (json === undefined) {
+    const type = value.split(';')[0]?.trim().toLowerCase() ?? ''
+    json = type === 'application/json' || type.endsWith('+json')
+    // bounded: a misbehaving upstream inventing values must not grow it
+    if (jsonTypes.size < JSON_TYPES_CAP) jsonTypes.set(value, json)
+  }
+  return json
 }
 
 type Chunks = AsyncIterator<Buffer>
