@@ -7,7 +7,7 @@ import { JsonSyntaxChecker } from './json-checker.js'
 const PREFIX = Buffer.from('{"status":"success","data":')
 const SUFFIX = Buffer.from('}')
 const NULL_DATA = Buffer.from('{"status":"success","data":null}')
-/** Bodies up to this size are buffered and checked with JSON.parse; larger ones stream through the checker. */
+/** Bodies up to this size are buffered and checked whole (`isJson`); larger ones stream through the checker. */
 export const BUFFER_LIMIT = 1024 * 1024
 /** An upstream error body is quoted in `details` up to this size. */
 const ERROR_BODY_LIMIT = 64 * 1024
