@@ -5,9 +5,10 @@ import { FlowRunnerApi } from '../src/demo/flowrunner-api.js'
 import { crashes, killChildrenOnExit, stopAll } from './lib/children.js'
 import { CpuMeter } from './lib/cpu.js'
 import { closedLoop, retryShed, serverTimes } from './lib/flow-load.js'
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createSchemas, startFlowServer, startReceiver, type Backend, type PgSchemas, type Receiver } from './lib/flow-server.js'
+import { ADMIN_EMAIL, ADMIN_PASSWORD, createSchemas, startFlowServer, startReceiver, type Backend, type FlowServer, type PgSchemas, type Receiver } from './lib/flow-server.js'
 import { percentile } from './lib/load.js'
 import { fmtMb, fmtMs, goalLines, type Goal } from './lib/report.js'
+import type { Inspector } from './lib/flow-inspector.js'
 import { restingRss } from './lib/rss.js'
 import { startSimulator } from './lib/targets.js'
 
@@ -28,6 +29,15 @@ import { startSimulator } from './lib/targets.js'
  *   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test)  a fresh schema is made in it and dropped
  *   BENCH_DEADLINE_SECONDS (1500) the whole bench is stopped (children killed, schemas dropped) after this
  *   BENCH_SERVER_NODE_ARGS      node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   BENCH_REWARM (300)           executions run and discarded before each later round: the forced GC that ends a
+ *                                round also shrinks V8's young generation, and a round started on it pays ~0.8 ms
+ *                                more server CPU per execution while the heap grows back
+ *   BENCH_HEAP_SNAPSHOTS        a directory: a heap snapshot of the server is written there after each round's
+ *                                forced GC (open two in Chrome DevTools, Memory, Comparison)
+ *
+ * "At rest" memory is read after a full garbage collection that the bench forces through the server's inspector
+ * (the server runs with --inspect on a loopback port, bench only): without it, RSS at rest says how far the heap
+ * had grown since V8's last major GC, which rises and falls by tens of MB from round to round with no leak.
  */
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name]
@@ -47,6 +57,7 @@ const settings = {
   backends: envList('BENCH_BACKENDS', 'pglite,postgres') as Backend[],
   rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
   warmup: Math.round(envNumber('BENCH_WARMUP', 1000)),
+  rewarm: Math.round(envNumber('BENCH_REWARM', 300)),
   databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   deadlineSeconds: envNumber('BENCH_DEADLINE_SECONDS', 1500)
 }
@@ -86,6 +97,8 @@ interface Round {
   wsLag: Float64Array
   rssBefore: number | undefined
   rssAfter: number | undefined
+  /** V8 heap used after the forced GC at the round's end: what the server really keeps. */
+  heapAfter: number
   /** CPU milliseconds per execution: the server process, and the bench (load generator) itself. */
   serverCpuMs: number | undefined
   benchCpuMs: number
@@ -104,15 +117,27 @@ async function runRound(
   inflight: number,
   total: number,
   receiver: Receiver,
-  pid: number
+  pid: number,
+  inspect: FlowServer['inspect'],
+  index: number
 ): Promise<Round> {
+  if (index > 1) {
+    const rewarm = await closedLoop({ api, wsBase, flowId, input: DEMO_INPUT, total: settings.rewarm, inflight, executionTimeoutMs: EXECUTION_TIMEOUT_MS })
+    if (rewarm.errors.length > 0) throw new Error(`re-warm failed: ${rewarm.errors.slice(0, 3).join('; ')}`)
+  }
   const rssBefore = await restingRss(pid)
   const before = await receiver.counts()
   const cpu = new CpuMeter(pid)
   cpu.start()
   const load = await closedLoop({ api, wsBase, flowId, input: DEMO_INPUT, total, inflight, executionTimeoutMs: EXECUTION_TIMEOUT_MS })
   const used = cpu.stop()
-  const rssAfter = await restingRss(pid)
+  const { rssAfter, heapAfter } = await inspect(async (inspector) => {
+    const rss = await restAfterGc(inspector, pid)
+    const heap = (await inspector.memoryUsage()).heapUsed
+    const snapshots = process.env.BENCH_HEAP_SNAPSHOTS
+    if (snapshots !== undefined && snapshots !== '') await inspector.heapSnapshot(`${snapshots}/server-${pid}-round-${index}.heapsnapshot`)
+    return { rssAfter: rss, heapAfter: heap }
+  })
   const after = await receiver.counts()
   const times = await serverTimes(api, load.samples)
   const errors = [...load.errors, ...times.problems]
@@ -128,12 +153,22 @@ async function runRound(
     wsLag: sorted(load.wsLagsMs),
     rssBefore,
     rssAfter,
+    heapAfter,
     serverCpuMs: used.serverMs === undefined ? undefined : used.serverMs / Math.max(1, load.samples.length),
     benchCpuMs: used.selfMs / Math.max(1, load.samples.length),
     machineBusy: used.machineBusy,
     shed: load.shed,
     errors
   }
+}
+
+/** The server's RSS at rest, read after a full GC forced through its inspector (then sampled as before). */
+async function restAfterGc(inspector: Inspector, pid: number): Promise<number | undefined> {
+  // let in-flight work (job completions, socket closes) settle, so the GC sees what is really kept
+  await new Promise((r) => setTimeout(r, 500))
+  await inspector.collectGarbage()
+  await inspector.collectGarbage()
+  return restingRss(pid)
 }
 
 const COLUMNS: Array<[string, number]> = [
@@ -148,6 +183,7 @@ const COLUMNS: Array<[string, number]> = [
   ['ws lag p99', 11],
   ['RSS before', 11],
   ['RSS after', 10],
+  ['heap after', 11],
   ['srv CPU', 8],
   ['bench CPU', 10],
   ['busy', 5],
@@ -173,6 +209,7 @@ function roundLine(label: string, r: Round): string {
     fmtMs(p(r.wsLag, 99)),
     mb(r.rssBefore),
     mb(r.rssAfter),
+    fmtMb(r.heapAfter),
     r.serverCpuMs === undefined ? 'n/a' : r.serverCpuMs.toFixed(2),
     r.benchCpuMs.toFixed(2),
     r.machineBusy === undefined ? 'n/a' : `${Math.round(r.machineBusy * 100)}%`,
@@ -204,7 +241,7 @@ async function runServer(backend: Backend, concurrency: number, simUrl: string, 
     const rounds: Round[] = []
     for (let i = 1; i <= settings.rounds; i++) {
       progress(`${title}: round ${i}/${settings.rounds}, ${settings.executions} executions, ${concurrency} in flight`)
-      rounds.push(await runRound(api, wsBase, setup.flowId, concurrency, settings.executions, receiver, server.child.pid))
+      rounds.push(await runRound(api, wsBase, setup.flowId, concurrency, settings.executions, receiver, server.child.pid, server.inspect, i))
     }
     log()
     log(`${title}: ${settings.executions} executions per round, ${concurrency} in flight`)
@@ -243,8 +280,8 @@ async function runServer(backend: Backend, concurrency: number, simUrl: string, 
       goals.push({
         ok: growth <= plateau * RSS_TOLERANCE,
         text:
-          `${title}: no RSS growth across rounds (last round's end not above the earlier highest by > ${RSS_TOLERANCE * 100}%): ` +
-          `${rss.map(fmtMb).join(' -> ')} (${growth >= 0 ? '+' : ''}${fmtMb(growth)})`
+          `${title}: no RSS growth across rounds (at rest after a forced GC, last round's end not above the earlier highest by > ${RSS_TOLERANCE * 100}%): ` +
+          `${rss.map(fmtMb).join(' -> ')} (${growth >= 0 ? '+' : ''}${fmtMb(growth)}; heap after GC ${rounds.map((r) => fmtMb(r.heapAfter)).join(' -> ')})`
       })
     }
     goals.push({ ok: errors.length === 0, text: `${title}: every execution completed and delivered a valid signed webhook: ${errors.length} errors` })
@@ -283,7 +320,7 @@ async function main(): Promise<number> {
   )
   log(
     'columns (ms): start = created_at -> "Execution started" log row (the first node begins); e2e = created_at -> completed_at (server clock); ' +
-      'client = POST sent -> final WebSocket message received; ws lag = message receipt - its timestamp; RSS = server process, at rest before/after; ' +
+      'client = POST sent -> final WebSocket message received; ws lag = message receipt - its timestamp; RSS = server process at rest, before the round and after it (after = after a forced full GC); heap after = V8 heap used after that GC; ' +
       'srv/bench CPU = CPU ms per execution of the server process / of this load generator; busy = share of all cores busy during the round (anything running); ' +
       'shed = requests refused 503 overloaded by the server\'s load shedding, retried after 1 s'
   )

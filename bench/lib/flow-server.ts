@@ -6,6 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { Child } from './children.js'
+import { Inspector } from './flow-inspector.js'
 import { freePort, getText, waitFor200 } from './http.js'
 import { baseEnv, SIM_PASSWORD, SIM_USERNAME } from './targets.js'
 
@@ -87,6 +88,11 @@ export async function startReceiver(secret: string): Promise<Receiver> {
 export interface FlowServer {
   child: Child
   url: string
+  /**
+   * Runs `fn` with a session on the server's V8 inspector (bench only: forced GCs before RSS is read, heap
+   * figures, snapshots). The session is closed again: an attached session slows the server by a third.
+   */
+  inspect<T>(fn: (inspector: Inspector) => Promise<T>): Promise<T>
   cleanup(): Promise<void>
 }
 
@@ -145,7 +151,9 @@ export async function startFlowServer(o: FlowServerOptions): Promise<FlowServer>
   Object.assign(env, o.env)
   // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server under the load
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
-  const child = new Child(`server (${o.backend}, concurrency ${o.concurrency})`, [...nodeArgs, SERVER_JS], env)
+  // the inspector lets the bench force a full GC before it reads "RSS at rest" (and read the heap after it)
+  const inspectPort = await freePort()
+  const child = new Child(`server (${o.backend}, concurrency ${o.concurrency})`, [`--inspect=127.0.0.1:${inspectPort}`, ...nodeArgs, SERVER_JS], env)
   const url = `http://127.0.0.1:${port}`
   const cleanup = async (): Promise<void> => {
     await rm(dir, { recursive: true, force: true })
@@ -158,5 +166,13 @@ export async function startFlowServer(o: FlowServerOptions): Promise<FlowServer>
     await cleanup()
     throw new Error(`${(err as Error).message}${child.tail()}`)
   }
-  return { child, url, cleanup }
+  const inspect = async <T>(fn: (inspector: Inspector) => Promise<T>): Promise<T> => {
+    const inspector = await Inspector.connect(inspectPort)
+    try {
+      return await fn(inspector)
+    } finally {
+      await inspector.close()
+    }
+  }
+  return { child, url, cleanup, inspect }
 }
