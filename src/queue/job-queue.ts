@@ -61,7 +61,10 @@ function adapter(db: Queryable): PgBoss.Db {
 }
 
 export class JobQueue {
-  private constructor(private readonly boss: PgBoss) {}
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly schema: string
+  ) {}
 
   static async open(driver: Driver, options: QueueOptions): Promise<JobQueue> {
     const common = {
@@ -78,7 +81,7 @@ export class JobQueue {
         : new PgBoss({ ...common, db: adapter(driver) })
     boss.on('error', options.onError)
     await boss.start()
-    return new JobQueue(boss)
+    return new JobQueue(boss, options.schema)
   }
 
   /**
@@ -105,6 +108,27 @@ export class JobQueue {
       ...(startAfter === undefined ? {} : { startAfter }),
       ...(tx === undefined ? {} : { db: adapter(tx) })
     })
+  }
+
+  /**
+   * Sends a job inside `tx` and claims it for the caller in the same transaction: the row becomes visible to
+   * other workers already `active`, exactly as pg-boss's fetch leaves a job it hands out (state, started_on), so
+   * no other worker can also take it, and if this process dies pg-boss's expiry (started_on + expire_in) retries
+   * it like any fetched job. pg-boss 10 has no claim-by-id, hence the one UPDATE on its job table. For a job
+   * that may start now (no `startAfter`).
+   */
+  async sendClaimed<T extends object>(name: string, data: T, options: SendOptions & { id: string; tx: Queryable }): Promise<QueueJob<T>> {
+    if (options.startAfter !== undefined) throw new Error('a deferred job cannot be claimed when it is sent')
+    await this.send(name, data, options)
+    const { rows } = await options.tx.query<{ retry_count: number }>(
+      `UPDATE ${this.schema}.job SET state = 'active', started_on = now()
+       WHERE name = $1 AND id = $2 AND state = 'created'
+       RETURNING retry_count`,
+      [name, options.id]
+    )
+    const row = rows[0]
+    if (row === undefined) throw new Error(`job ${options.id} was not found to claim`)
+    return { id: options.id, name, data, retryCount: row.retry_count }
   }
 
   async fetch<T>(name: string, batchSize: number): Promise<Array<QueueJob<T>>> {

@@ -149,27 +149,42 @@ function withLogs(changed: string, param: string): string {
    SELECT count(*)::int AS n FROM changed`
 }
 
+export interface NewExecution {
+  id: string
+  flowId: string
+  revision: number
+  accountId: string
+  status: ExecutionStatus
+  input: unknown
+  startNode: string
+  deadlineAt: Date
+  jobId: string
+}
+
+const INSERT_EXECUTION = `INSERT INTO executions (id, flow_id, revision, account_id, status, input, next_node, deadline_at, started_at, job_id)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, CASE WHEN $5 = 'running' THEN now() END, $9)`
+
+function insertParams(e: NewExecution): unknown[] {
+  return [e.id, e.flowId, e.revision, e.accountId, e.status, JSON.stringify(e.input ?? {}), e.startNode, e.deadlineAt, e.jobId]
+}
+
 export class ExecutionsRepository {
   constructor(private readonly db: Queryable) {}
 
-  async create(e: {
-    id: string
-    flowId: string
-    revision: number
-    accountId: string
-    status: ExecutionStatus
-    input: unknown
-    startNode: string
-    deadlineAt: Date
-    jobId: string
-  }): Promise<Execution> {
-    const { rows } = await this.db.query<ExecutionRow>(
-      `INSERT INTO executions (id, flow_id, revision, account_id, status, input, next_node, deadline_at, started_at, job_id)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, CASE WHEN $5 = 'running' THEN now() END, $9)
-       RETURNING ${COLUMNS}`,
-      [e.id, e.flowId, e.revision, e.accountId, e.status, JSON.stringify(e.input ?? {}), e.startNode, e.deadlineAt, e.jobId]
-    )
+  async create(e: NewExecution): Promise<Execution> {
+    const { rows } = await this.db.query<ExecutionRow>(`${INSERT_EXECUTION} RETURNING ${COLUMNS}`, insertParams(e))
     return toExecution(rows[0] as ExecutionRow)
+  }
+
+  /** Creates the execution and reads its account's sealed secrets in the same statement: what the worker that
+   * runs it right away needs (as `getForRun` returns it), without another round trip. */
+  async createForRun(e: NewExecution): Promise<{ execution: Execution; sealed: Map<string, SealedValue> }> {
+    const { rows } = await this.db.query<ExecutionRow & { sealed: unknown }>(
+      `${INSERT_EXECUTION} RETURNING ${COLUMNS}, ${sealedSecretsJson('executions.account_id')} AS sealed`,
+      insertParams(e)
+    )
+    const row = rows[0] as ExecutionRow & { sealed: unknown }
+    return { execution: toExecution(row), sealed: sealedFromJson(row.sealed) }
   }
 
   async get(id: string, owner: Owner = null): Promise<Execution | undefined> {

@@ -5,7 +5,7 @@ import { domainError } from '../../errors.js'
 import type { QueueJob } from '../../queue/job-queue.js'
 import type { JobQueue } from '../../queue/job-queue.js'
 import type { Driver, Queryable } from '../../store/driver.js'
-import { ExecutionsRepository, TERMINAL, type Execution, type NewLog, type StepUpdate } from '../../store/executions-repository.js'
+import { ExecutionsRepository, TERMINAL, type Execution, type NewExecution, type NewLog, type StepUpdate } from '../../store/executions-repository.js'
 import type { Owner } from '../../store/flows-repository.js'
 import type { SealedValue } from '../../store/secrets-repository.js'
 import type { Logger } from '../../util/logger.js'
@@ -53,6 +53,9 @@ interface StepJob {
   /** The job's expiry in seconds, as sent: it bounds how many nodes the job may run before handing off. */
   expireS?: number
 }
+
+/** An execution and its account's sealed secrets: what a worker reads before it runs a job. */
+type ForRun = NonNullable<Awaited<ReturnType<ExecutionsRepository['getForRun']>>>
 
 type AbortReason = 'cancelled' | 'shutdown'
 /** How a job ends: completed, or handed back to the queue (this worker is stopping). */
@@ -142,25 +145,51 @@ export class Engine {
   async run(flow: { id: string; revision: number; accountId: string }, input: unknown): Promise<Execution> {
     const spec = await this.spec(flow.id, flow.revision)
     const id = `exec-${randomUUID()}`
-    const status = this.hasFreeSlot ? 'running' : 'queued'
+    // a worker with a free slot runs the execution itself: its first job is claimed as it is created, so the
+    // first node starts right after the commit instead of after the next fetch from the queue
+    const local = !this.stopped && this.hasFreeSlot
+    if (local) this.active++
+    const status = this.hasFreeSlot || local ? 'running' : 'queued'
     const jobId = randomUUID()
-    const execution = await this.deps.db.transaction(async (tx) => {
-      const created = await new ExecutionsRepository(tx).create({
-        id,
-        flowId: flow.id,
-        revision: flow.revision,
-        accountId: flow.accountId,
-        status,
-        input: input ?? {},
-        startNode: spec.start,
-        deadlineAt: new Date(Date.now() + this.deps.settings.executionTimeoutMs),
-        jobId
+    const claimedAt = Date.now()
+    const row: NewExecution = {
+      id,
+      flowId: flow.id,
+      revision: flow.revision,
+      accountId: flow.accountId,
+      status,
+      input: input ?? {},
+      startNode: spec.start,
+      deadlineAt: new Date(Date.now() + this.deps.settings.executionTimeoutMs),
+      jobId
+    }
+    let claimed: { job: QueueJob<StepJob>; loaded: ForRun } | undefined
+    let execution: Execution
+    try {
+      execution = await this.deps.db.transaction(async (tx) => {
+        const repo = new ExecutionsRepository(tx)
+        const first = { executionId: id, step: 0, attempt: 1 }
+        if (!local) {
+          const created = await repo.create(row)
+          await this.send(tx, jobId, first, spec.nodes[spec.start])
+          return created
+        }
+        // what the worker reads before it starts a job, read here with the insert
+        const loaded = await repo.createForRun(row)
+        const job = await this.send(tx, jobId, first, spec.nodes[spec.start], 0, true)
+        if (job !== undefined) claimed = { job, loaded }
+        return loaded.execution
       })
-      await this.send(tx, jobId, { executionId: id, step: 0, attempt: 1 }, spec.nodes[spec.start])
-      return created
-    })
+    } catch (err) {
+      if (local) this.release()
+      throw err
+    }
     this.stats.started++
-    this.kick()
+    if (claimed !== undefined) this.dispatch(claimed.job, claimedAt, claimed.loaded)
+    else {
+      if (local) this.release()
+      this.kick()
+    }
     return execution
   }
 
@@ -193,19 +222,17 @@ export class Engine {
    * as that node may run, plus a margin; a worker that died holding it loses it after that and the job is
    * retried elsewhere, resuming from the last saved node.
    */
-  private async send(tx: Queryable, id: string, job: Omit<StepJob, 'expireS'>, node: NodeSpec | undefined, deferMs = 0): Promise<void> {
+  private async send(tx: Queryable, id: string, job: Omit<StepJob, 'expireS'>, node: NodeSpec | undefined, deferMs = 0, claim = false): Promise<QueueJob<StepJob> | undefined> {
     // the node's own timeout, not the default: a job that expires while its node still runs is handed to a
     // second worker, which runs the node again alongside the first
     const expireS = Math.ceil((node?.timeout_ms ?? this.deps.settings.defaultNodeTimeoutMs) / 1000) + JOB_EXPIRY_MARGIN_S
-    await this.deps.queue.send(STEP_QUEUE, { ...job, expireS } satisfies StepJob, {
-      id,
-      tx,
-      ...(deferMs > 0 ? { startAfter: new Date(Date.now() + deferMs) } : {}),
-      expireInSeconds: expireS,
-      retryLimit: 5,
-      retryDelaySeconds: 1
-    })
+    const data = { ...job, expireS } satisfies StepJob
+    const options = { id, tx, expireInSeconds: expireS, retryLimit: 5, retryDelaySeconds: 1 }
+    // a claimed job (the caller runs it) is sent only when it may start now
+    if (claim && deferMs === 0) return this.deps.queue.sendClaimed(STEP_QUEUE, data, options)
+    await this.deps.queue.send(STEP_QUEUE, data, { ...options, ...(deferMs > 0 ? { startAfter: new Date(Date.now() + deferMs) } : {}) })
     if (deferMs > 0) setTimeout(() => this.kick(), deferMs).unref()
+    return undefined
   }
 
   /** Wakes the worker loop now; when it is busy fetching, it fetches again before it sleeps. */
@@ -233,12 +260,7 @@ export class Engine {
         }
         for (const job of jobs) {
           this.active++
-          void this.handle(job, fetchedAt)
-            .catch((err: unknown) => log.error({ err }, 'flowrunner: step failed unexpectedly'))
-            .finally(() => {
-              this.active--
-              this.kick()
-            })
+          this.dispatch(job, fetchedAt)
         }
         if (jobs.length > 0 || this.wakePending) continue
       }
@@ -251,6 +273,18 @@ export class Engine {
         }
       })
     }
+  }
+
+  /** Runs a claimed job in a slot the caller has already counted in `active`, and frees the slot after it. */
+  private dispatch(job: QueueJob<StepJob>, claimedAt: number, loaded?: ForRun): void {
+    void this.handle(job, claimedAt, loaded)
+      .catch((err: unknown) => this.deps.log.error({ err }, 'flowrunner: step failed unexpectedly'))
+      .finally(() => this.release())
+  }
+
+  private release(): void {
+    this.active--
+    this.kick()
   }
 
   /** The type of a node in a flow revision: messages rebuilt from stored state name it as live ones do. */
@@ -274,9 +308,10 @@ export class Engine {
     return spec
   }
 
-  private async handle(job: QueueJob<StepJob>, fetchedAt: number): Promise<void> {
+  private async handle(job: QueueJob<StepJob>, fetchedAt: number, loaded?: ForRun): Promise<void> {
     const { queue } = this.deps
-    const settled = await this.segment(job, fetchedAt)
+    // claimed while this worker was stopping (a run that began before stop()): another worker takes it
+    const settled = this.stopped ? 'retry-job' : await this.segment(job, fetchedAt, loaded)
     if (settled === 'retry-job') await queue.fail(STEP_QUEUE, job.id, 'worker stopping')
     else await queue.complete(STEP_QUEUE, job.id)
   }
@@ -287,9 +322,10 @@ export class Engine {
    * resumes from the last saved node (the job is retried with the same id). A wait (delay, retry back-off),
    * a node that might outlive the job's expiry, or the end of the execution ends the segment.
    */
-  private async segment(job: QueueJob<StepJob>, fetchedAt: number): Promise<Settled> {
+  private async segment(job: QueueJob<StepJob>, fetchedAt: number, preloaded?: ForRun): Promise<Settled> {
     const repo = new ExecutionsRepository(this.deps.db)
-    const found = await repo.getForRun(job.data.executionId)
+    // a job claimed as its execution was created comes with the execution as created
+    const found = preloaded ?? (await repo.getForRun(job.data.executionId))
     if (found === undefined) return 'done'
     const loaded = found.execution
     if (TERMINAL.has(loaded.status) || loaded.nextNode === null) return 'done'

@@ -1,0 +1,91 @@
+import tap from 'tap'
+import { createFlow, jobsSettled, logsOf, runFlow, waitFinal } from '../helpers/executions.js'
+import { backendEnv, buildFlowRunner, eachBackend, type FlowRunner } from '../helpers/flowrunner.js'
+import { startReceiver } from '../helpers/receiver.js'
+
+/** A flow whose only node waits at the receiver until the test opens the gate. */
+function gatedFlow(receiverUrl: string): string {
+  return `
+metadata: { name: gated }
+nodes:
+  start:
+    type: http.request
+    params: { url: "${receiverUrl}/slow", method: POST }
+    timeout: 30s
+`
+}
+
+function gate(): { open: () => void; opened: Promise<void> } {
+  let open = (): void => undefined
+  const opened = new Promise<void>((resolve) => (open = resolve))
+  return { open, opened }
+}
+
+async function jobStates(fr: FlowRunner, id: string): Promise<string[]> {
+  const schema = fr.app.config.flowRunner.queueSchema
+  const rows = await fr.sql<{ state: string }>(`SELECT state::text AS state FROM ${schema}.job WHERE data->>'executionId' = $1`, [id])
+  return rows.map((r) => r.state)
+}
+
+eachBackend('a run on a worker with a free slot is claimed in pg-boss as it is created, and runs to the end', async (t, backend) => {
+  const receiver = await startReceiver(t)
+  const { open, opened } = gate()
+  receiver.on('/slow', { until: opened, status: 200, body: { ok: true } })
+  const fr = await buildFlowRunner(t, { backend, env: { FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${receiver.port}`, FLOWRUNNER_CONCURRENCY: '2' } })
+  const token = fr.admin.token
+  const flowId = await createFlow(fr, token, gatedFlow(receiver.url))
+
+  const id = await runFlow(fr, token, flowId)
+  // no fetch has had to find it: the job was inserted already active, in the run's own transaction
+  t.same(await jobStates(fr, id), ['active'], 'the job is claimed when the run call returns')
+  await receiver.arrival('/slow')
+  t.equal(fr.app.engine.busy, 1, 'it holds one of this worker\'s slots')
+
+  open()
+  const done = await waitFinal(fr, token, id)
+  t.equal(done.status, 'completed')
+  t.match(done.result, { status_code: 200, body: { ok: true } })
+  await jobsSettled(fr, id)
+  t.same(await jobStates(fr, id), ['completed'], 'the claimed job is completed like a fetched one')
+  const logs = await logsOf(fr, token, id)
+  t.equal(logs.filter((l) => l.message === 'Execution started').length, 1, 'started once')
+  t.equal(fr.app.engine.busy, 0)
+})
+
+tap.test('replicas: executions started on one with free slots run there only; once it is full, the queue hands them to another', async (t) => {
+  const receiver = await startReceiver(t)
+  const { open, opened } = gate()
+  receiver.on('/slow', { until: opened, status: 200, body: { ok: true } })
+  // the idle replica polls often: without the claim it would have every chance to fetch the busy one's jobs
+  const shared = {
+    ...(await backendEnv(t, 'postgres')),
+    FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${receiver.port}`,
+    FLOWRUNNER_CONCURRENCY: '2',
+    FLOWRUNNER_POLL_MS: '50'
+  }
+  const a = await buildFlowRunner(t, { backend: 'postgres', env: shared })
+  const b = await buildFlowRunner(t, { backend: 'postgres', env: shared })
+  const token = a.admin.token
+  const flowId = await createFlow(a, token, gatedFlow(receiver.url))
+
+  const first = [await runFlow(a, token, flowId), await runFlow(a, token, flowId)]
+  await receiver.arrival('/slow', 2)
+  t.equal(a.app.engine.busy, 2, 'the replica that started them runs both')
+  t.equal(b.app.engine.busy, 0, 'the other never saw them unclaimed')
+
+  // no slot left on a: this one is queued, and b's poll takes it
+  const third = await runFlow(a, token, flowId)
+  await receiver.arrival('/slow', 3)
+  t.equal(a.app.engine.busy, 2)
+  t.equal(b.app.engine.busy, 1, 'the queued execution went to the replica with a free slot')
+
+  open()
+  for (const id of [...first, third]) {
+    const done = await waitFinal(a, token, id)
+    t.equal(done.status, 'completed', `${id} completed`)
+    await jobsSettled(a, id)
+    t.same(await jobStates(a, id), ['completed'])
+    t.equal((await logsOf(a, token, id)).filter((l) => l.message === 'Node started').length, 1, `${id} ran its node once`)
+  }
+  t.equal(receiver.to('/slow').length, 3, 'three executions, three calls')
+})
