@@ -41,7 +41,7 @@ import v1Auth from '../routes/v1/auth.js'
 import v1Flows from '../routes/v1/flows.js'
 import v1Secrets from '../routes/v1/secrets.js'
 import type { Config } from './config.js'
-import { redactPaths, requestSerializer } from './logging.js'
+import { redactPaths, requestSerializer, urlFieldSerializer } from './logging.js'
 
 export interface AppOptions {
   config: Config
@@ -111,7 +111,7 @@ export function serverOptions(config: Config): FastifyServerOptions<RawServerDef
     logger: {
       level: config.logLevel,
       redact: { paths: redactPaths, censor: '[redacted]' },
-      serializers: { req: requestSerializer },
+      serializers: { req: requestSerializer, path: urlFieldSerializer, url: urlFieldSerializer },
       mixin: requestIdMixin
     },
     childLoggerFactory: requestChildLogger,

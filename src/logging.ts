@@ -75,3 +75,12 @@ interface LoggedRequest {
 export function requestSerializer(req: LoggedRequest): Record<string, unknown> {
   return { method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }
 }
+
+/**
+ * For a line's `path` or `url` field: plugins log the raw request URL under these names (@fastify/websocket's
+ * "no websocket handler" line logs `{ path: request.url }`), and a browser's `?token=` must not reach the log
+ * that way either. Values that are not strings (or have no query) pass through unchanged.
+ */
+export function urlFieldSerializer(value: unknown): unknown {
+  return typeof value === 'string' ? redactUrl(value) : value
+}

@@ -23,3 +23,20 @@ t.test('a token passed in the query string (browser WebSockets) never reaches th
   t.notOk(logs.text.includes(token), 'the token is not in any log line')
   t.ok(logs.text.includes('token=[redacted]'), 'the parameter is shown as redacted')
 })
+
+t.test('a WebSocket upgrade to a route without a WebSocket handler does not log the token in its path', async (t) => {
+  const logs = new LogCapture()
+  const fr = await buildFlowRunner(t, { backend: 'pglite', logs })
+  await fr.app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (fr.app.server.address() as AddressInfo).port
+  const token = fr.admin.token
+  // GET /api/v1/executions is plain HTTP: once authenticated, @fastify/websocket accepts the upgrade, logs the
+  // path and closes the socket
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/api/v1/executions?token=${token}`, { headers: { authorization: `Bearer ${token}` } })
+  const closed = await new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)))
+  t.type(closed, 'number', 'the server closed the socket')
+  await fr.app.close()
+  t.ok(logs.lines.some((l) => l.includes('no websocket handler')), 'the refusal was logged')
+  t.notOk(logs.text.includes(token), 'the token is not in any log line')
+  t.ok(logs.lines.some((l) => l.includes('no websocket handler') && l.includes('token=[redacted]')), 'the path shows the parameter as redacted')
+})
