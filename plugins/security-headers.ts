@@ -49,7 +49,9 @@ const DOCUMENT_OPTIONS: HelmetOptions = {
   crossOriginResourcePolicy: { policy: 'cross-origin' },
   crossOriginOpenerPolicy: { policy: 'same-origin' },
   crossOriginEmbedderPolicy: false,
-  strictTransportSecurity: { maxAge: 15552000, includeSubDomains: true }
+  strictTransportSecurity: { maxAge: 15552000, includeSubDomains: true },
+  // helmet's default is SAMEORIGIN, which would contradict frame-ancestors 'none' above for old browsers
+  xFrameOptions: { action: 'deny' }
 }
 
 /**

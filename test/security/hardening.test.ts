@@ -141,6 +141,8 @@ t.test('security headers: the API set on JSON responses, the HTML document set o
   t.equal(ui.headers['cross-origin-opener-policy'], 'same-origin')
   t.equal(ui.headers['x-content-type-options'], 'nosniff')
   t.equal(ui.headers['cross-origin-resource-policy'], 'cross-origin')
+  // the legacy header says what CSP's frame-ancestors 'none' says, for browsers that only know the former
+  t.equal(ui.headers['x-frame-options'], 'DENY', 'the docs UI may not be framed, like the API')
 })
 
 t.test('no token, password, API key, cookie or session id appears in any log line at trace level', async (t) => {
