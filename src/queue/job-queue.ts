@@ -111,24 +111,30 @@ export class JobQueue {
   }
 
   /**
-   * Sends a job inside `tx` and claims it for the caller in the same transaction: the row becomes visible to
-   * other workers already `active`, exactly as pg-boss's fetch leaves a job it hands out (state, started_on), so
-   * no other worker can also take it, and if this process dies pg-boss's expiry (started_on + expire_in) retries
-   * it like any fetched job. pg-boss 10 has no claim-by-id, hence the one UPDATE on its job table. For a job
-   * that may start now (no `startAfter`).
+   * A job that its sender runs itself, as one INSERT for the sender to put in a WITH of its own statement (with
+   * the state change the job is for, so both exist or neither; parameters numbered from `first`). The row is the
+   * one pg-boss's `send` inserts for these options (same defaults taken from the queue's row), except that it is
+   * already `active` with `started_on`, as pg-boss's fetch leaves a job it hands out: no other worker ever sees it
+   * unclaimed, and if the sender dies pg-boss's expiry (started_on + expire_in) retries it like any fetched job.
+   * pg-boss 10 has no claim-by-id; a test compares this row with the one `send` makes. No `startAfter`: a claimed
+   * job starts now. The job table is partitioned by queue, so a queue that does not exist fails the statement.
    */
-  async sendClaimed<T extends object>(name: string, data: T, options: SendOptions & { id: string; tx: Queryable }): Promise<QueueJob<T>> {
-    if (options.startAfter !== undefined) throw new Error('a deferred job cannot be claimed when it is sent')
-    await this.send(name, data, options)
-    const { rows } = await options.tx.query<{ retry_count: number }>(
-      `UPDATE ${this.schema}.job SET state = 'active', started_on = now()
-       WHERE name = $1 AND id = $2 AND state = 'created'
-       RETURNING retry_count`,
-      [name, options.id]
-    )
-    const row = rows[0]
-    if (row === undefined) throw new Error(`job ${options.id} was not found to claim`)
-    return { id: options.id, name, data, retryCount: row.retry_count }
+  claimedInsert<T extends object>(
+    name: string,
+    data: T,
+    options: { id: string; expireInSeconds: number; retryLimit: number },
+    first: number
+  ): { sql: string; params: unknown[] } {
+    const p = (i: number): string => `$${first + i}`
+    const sql = `INSERT INTO ${this.schema}.job (id, name, data, priority, state, start_after, started_on, dead_letter, expire_in,
+         keep_until, retry_limit, retry_delay, retry_backoff, policy)
+       SELECT j.id, j.name, j.data, 0, 'active', now(), now(), q.dead_letter, j.expire_s * interval '1s',
+         now() + CAST(COALESCE((q.retention_minutes * 60)::text, '14 days') AS interval), COALESCE(j.retry_limit, q.retry_limit, 2),
+         CASE WHEN COALESCE(q.retry_backoff, false) THEN GREATEST(q.retry_delay, 1) ELSE COALESCE(q.retry_delay, 0) END,
+         COALESCE(q.retry_backoff, false), q.policy
+       FROM (SELECT ${p(0)}::uuid AS id, ${p(1)}::text AS name, ${p(2)}::jsonb AS data, ${p(3)}::numeric AS expire_s, ${p(4)}::int AS retry_limit) j
+       LEFT JOIN ${this.schema}.queue q ON q.name = j.name`
+    return { sql, params: [options.id, name, JSON.stringify(data), options.expireInSeconds, options.retryLimit] }
   }
 
   async fetch<T>(name: string, batchSize: number): Promise<Array<QueueJob<T>>> {

@@ -176,12 +176,19 @@ export class ExecutionsRepository {
     return toExecution(rows[0] as ExecutionRow)
   }
 
-  /** Creates the execution and reads its account's sealed secrets in the same statement: what the worker that
-   * runs it right away needs (as `getForRun` returns it), without another round trip. */
-  async createForRun(e: NewExecution): Promise<{ execution: Execution; sealed: Map<string, SealedValue> }> {
+  /**
+   * Creates the execution and reads its account's sealed secrets (what `getForRun` returns to the worker that
+   * runs it) in one statement, together with `also`: another INSERT, given the number of its first parameter,
+   * that must happen exactly when this one does (the execution's first job, already claimed by this worker).
+   * One statement is atomic on its own: no transaction, one round trip.
+   */
+  async createForRun(e: NewExecution, also: (first: number) => { sql: string; params: unknown[] }): Promise<{ execution: Execution; sealed: Map<string, SealedValue> }> {
+    const params = insertParams(e)
+    const other = also(params.length + 1)
     const { rows } = await this.db.query<ExecutionRow & { sealed: unknown }>(
-      `${INSERT_EXECUTION} RETURNING ${COLUMNS}, ${sealedSecretsJson('executions.account_id')} AS sealed`,
-      insertParams(e)
+      `WITH created AS (${INSERT_EXECUTION} RETURNING ${COLUMNS}), other AS (${other.sql})
+       SELECT ${COLUMNS}, ${sealedSecretsJson('created.account_id')} AS sealed FROM created`,
+      [...params, ...other.params]
     )
     const row = rows[0] as ExecutionRow & { sealed: unknown }
     return { execution: toExecution(row), sealed: sealedFromJson(row.sealed) }

@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import tap from 'tap'
+import { JobQueue } from '../../src/queue/job-queue.js'
+import type { Driver } from '../../src/store/driver.js'
+import { openPostgresDriver } from '../../src/store/postgres-driver.js'
 import { createFlow, jobsSettled, logsOf, runFlow, waitFinal } from '../helpers/executions.js'
-import { backendEnv, buildFlowRunner, eachBackend, type FlowRunner } from '../helpers/flowrunner.js'
+import { backendEnv, buildFlowRunner, eachBackend, openTestDriver, testSchema, type FlowRunner } from '../helpers/flowrunner.js'
 import { startReceiver } from '../helpers/receiver.js'
 
 /** A flow whose only node waits at the receiver until the test opens the gate. */
@@ -26,6 +30,57 @@ async function jobStates(fr: FlowRunner, id: string): Promise<string[]> {
   const rows = await fr.sql<{ state: string }>(`SELECT state::text AS state FROM ${schema}.job WHERE data->>'executionId' = $1`, [id])
   return rows.map((r) => r.state)
 }
+
+/** pg-boss on a fresh database of the backend, through the same adapter the app uses for PGlite. */
+async function openQueue(t: Parameters<Parameters<typeof eachBackend>[1]>[0], backend: 'pglite' | 'postgres'): Promise<{ driver: Driver; queue: JobQueue; schema: string }> {
+  let driver: Driver
+  let schema = 'pgboss'
+  if (backend === 'postgres') {
+    const test = await testSchema(t)
+    driver = await openPostgresDriver({ connectionString: test.url, poolSize: 2 })
+    t.teardown(() => driver.close())
+    // dropped with the test's schema
+    schema = `${test.schema}_q`
+  } else {
+    driver = await openTestDriver(t, backend)
+  }
+  const queue = await JobQueue.open(driver, { schema, maintenanceIntervalSeconds: 60, onError: (err) => t.fail(`queue error: ${err.message}`) })
+  t.teardown(() => queue.stop())
+  return { driver, queue, schema }
+}
+
+eachBackend('a claimed job is the row pg-boss would send, already active: fetch never hands it out, complete() ends it', async (t, backend) => {
+  const { driver, queue, schema } = await openQueue(t, backend)
+  await queue.createQueue('claims')
+  const sent = randomUUID()
+  const claimed = randomUUID()
+  // the options the engine sends its jobs with
+  await queue.send('claims', { n: 1 }, { id: sent, expireInSeconds: 70, retryLimit: 5, retryDelaySeconds: 1 })
+  const insert = queue.claimedInsert('claims', { n: 1 }, { id: claimed, expireInSeconds: 70, retryLimit: 5 }, 1)
+  await driver.query(insert.sql, insert.params)
+
+  const { rows } = await driver.query<Record<string, unknown>>(
+    `SELECT id::text, name, priority, data, state::text, retry_limit, retry_count, retry_delay, retry_backoff, singleton_key, singleton_on,
+            expire_in::text, (keep_until - start_after)::text AS kept_for, dead_letter, policy, started_on IS NOT NULL AS started,
+            start_after <= now() AS due, completed_on
+       FROM ${schema}.job WHERE id IN ($1, $2)`,
+    [sent, claimed]
+  )
+  const bySend = rows.find((r) => r.id === sent)
+  const byClaim = rows.find((r) => r.id === claimed)
+  t.same({ ...byClaim, id: undefined, state: undefined, started: undefined }, { ...bySend, id: undefined, state: undefined, started: undefined }, 'the same row as send()')
+  t.match(bySend, { state: 'created', started: false })
+  t.match(byClaim, { state: 'active', started: true })
+
+  const fetched = await queue.fetch<{ n: number }>('claims', 10)
+  t.same(fetched.map((j) => j.id), [sent], 'a fetch hands out only the unclaimed job')
+  await queue.complete('claims', claimed)
+  const after = await driver.query<{ state: string }>(`SELECT state::text AS state FROM ${schema}.job WHERE id = $1`, [claimed])
+  t.equal(after.rows[0]?.state, 'completed')
+
+  const missing = queue.claimedInsert('no-such-queue', { n: 1 }, { id: randomUUID(), expireInSeconds: 70, retryLimit: 5 }, 1)
+  await t.rejects(driver.query(missing.sql, missing.params), 'a queue that does not exist fails the statement (and whatever it is part of)')
+})
 
 eachBackend('a run on a worker with a free slot is claimed in pg-boss as it is created, and runs to the end', async (t, backend) => {
   const receiver = await startReceiver(t)

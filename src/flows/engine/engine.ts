@@ -63,6 +63,8 @@ type Settled = 'done' | 'retry-job'
 
 /** Seconds a job's expiry exceeds its first node's timeout; a segment stops starting nodes half of it before. */
 const JOB_EXPIRY_MARGIN_S = 10
+/** How often pg-boss retries a job whose worker died or handed it back. */
+const JOB_RETRY_LIMIT = 5
 
 /** One job's run of an execution: what its nodes share, and the log lines not yet saved. */
 interface SegmentRun {
@@ -163,34 +165,31 @@ export class Engine {
       deadlineAt: new Date(Date.now() + this.deps.settings.executionTimeoutMs),
       jobId
     }
-    let claimed: { job: QueueJob<StepJob>; loaded: ForRun } | undefined
-    let execution: Execution
-    try {
-      execution = await this.deps.db.transaction(async (tx) => {
-        const repo = new ExecutionsRepository(tx)
-        const first = { executionId: id, step: 0, attempt: 1 }
-        if (!local) {
-          const created = await repo.create(row)
-          await this.send(tx, jobId, first, spec.nodes[spec.start])
-          return created
-        }
-        // what the worker reads before it starts a job, read here with the insert
-        const loaded = await repo.createForRun(row)
-        const job = await this.send(tx, jobId, first, spec.nodes[spec.start], 0, true)
-        if (job !== undefined) claimed = { job, loaded }
-        return loaded.execution
+    const first = this.jobOf({ executionId: id, step: 0, attempt: 1 }, spec.nodes[spec.start])
+    if (!local) {
+      const execution = await this.deps.db.transaction(async (tx) => {
+        const created = await new ExecutionsRepository(tx).create(row)
+        await this.send(tx, jobId, first)
+        return created
       })
+      this.stats.started++
+      this.kick()
+      return execution
+    }
+    let loaded: ForRun
+    try {
+      // one statement: the execution, its first job already claimed by this worker, and what the worker reads
+      // before it starts a job (the execution and its account's sealed secrets)
+      loaded = await new ExecutionsRepository(this.deps.db).createForRun(row, (n) =>
+        this.deps.queue.claimedInsert(STEP_QUEUE, first.data, { id: jobId, expireInSeconds: first.expireS, retryLimit: JOB_RETRY_LIMIT }, n)
+      )
     } catch (err) {
-      if (local) this.release()
+      this.release()
       throw err
     }
     this.stats.started++
-    if (claimed !== undefined) this.dispatch(claimed.job, claimedAt, claimed.loaded)
-    else {
-      if (local) this.release()
-      this.kick()
-    }
-    return execution
+    this.dispatch({ id: jobId, name: STEP_QUEUE, data: first.data, retryCount: 0 }, claimedAt, loaded)
+    return loaded.execution
   }
 
   /** Cancels a live execution: it ends now, its running node is aborted, and nothing after it runs. */
@@ -217,22 +216,28 @@ export class Engine {
   }
 
   /**
-   * Enqueues job `id`, which continues the execution at `node`; the caller has stored the id on the execution
+   * Enqueues job `id` (made by `jobOf`), which continues the execution at a node; the caller has stored the id on the execution
    * in the same transaction (and sends nothing when that store matched no row). The job stays claimed as long
    * as that node may run, plus a margin; a worker that died holding it loses it after that and the job is
    * retried elsewhere, resuming from the last saved node.
    */
-  private async send(tx: Queryable, id: string, job: Omit<StepJob, 'expireS'>, node: NodeSpec | undefined, deferMs = 0, claim = false): Promise<QueueJob<StepJob> | undefined> {
-    // the node's own timeout, not the default: a job that expires while its node still runs is handed to a
-    // second worker, which runs the node again alongside the first
-    const expireS = Math.ceil((node?.timeout_ms ?? this.deps.settings.defaultNodeTimeoutMs) / 1000) + JOB_EXPIRY_MARGIN_S
-    const data = { ...job, expireS } satisfies StepJob
-    const options = { id, tx, expireInSeconds: expireS, retryLimit: 5, retryDelaySeconds: 1 }
-    // a claimed job (the caller runs it) is sent only when it may start now
-    if (claim && deferMs === 0) return this.deps.queue.sendClaimed(STEP_QUEUE, data, options)
-    await this.deps.queue.send(STEP_QUEUE, data, { ...options, ...(deferMs > 0 ? { startAfter: new Date(Date.now() + deferMs) } : {}) })
+  private async send(tx: Queryable, id: string, job: { data: StepJob; expireS: number }, deferMs = 0): Promise<void> {
+    await this.deps.queue.send(STEP_QUEUE, job.data, {
+      id,
+      tx,
+      ...(deferMs > 0 ? { startAfter: new Date(Date.now() + deferMs) } : {}),
+      expireInSeconds: job.expireS,
+      retryLimit: JOB_RETRY_LIMIT,
+      retryDelaySeconds: 1
+    })
     if (deferMs > 0) setTimeout(() => this.kick(), deferMs).unref()
-    return undefined
+  }
+
+  /** A job continuing at `node`, with its expiry: the node's own timeout, not the default (a job that expires
+   * while its node still runs is handed to a second worker, which runs the node again alongside the first). */
+  private jobOf(job: Omit<StepJob, 'expireS'>, node: NodeSpec | undefined): { data: StepJob; expireS: number } {
+    const expireS = Math.ceil((node?.timeout_ms ?? this.deps.settings.defaultNodeTimeoutMs) / 1000) + JOB_EXPIRY_MARGIN_S
+    return { data: { ...job, expireS }, expireS }
   }
 
   /** Wakes the worker loop now; when it is busy fetching, it fetches again before it sleeps. */
@@ -498,7 +503,7 @@ export class Engine {
       : await this.deps.db.transaction(async (tx) => {
           const jobId = randomUUID()
           if (!(await new ExecutionsRepository(tx).saveStep(execution.id, { ...update, jobId }, logs))) return false
-          await this.send(tx, jobId, { executionId: execution.id, step: execution.steps + 1, attempt: 1 }, nextNode, deferMs)
+          await this.send(tx, jobId, this.jobOf({ executionId: execution.id, step: execution.steps + 1, attempt: 1 }, nextNode), deferMs)
           return true
         })
     if (!saved) return 'done'
@@ -553,7 +558,7 @@ export class Engine {
       const saved = await this.deps.db.transaction(async (tx) => {
         const jobId = randomUUID()
         if (!(await new ExecutionsRepository(tx).saveRetry(execution.id, { steps: execution.steps, attempt: execution.attempt }, jobId, logs))) return false
-        await this.send(tx, jobId, { executionId: execution.id, step: execution.steps, attempt: execution.attempt + 1 }, node, wait)
+        await this.send(tx, jobId, this.jobOf({ executionId: execution.id, step: execution.steps, attempt: execution.attempt + 1 }, node), wait)
         return true
       })
       if (saved) this.publish(line)
