@@ -6,11 +6,15 @@ import type { Driver } from '../store/driver.js'
 import { LoginFailuresRepository } from '../store/login-failures-repository.js'
 import { RevokedTokensRepository } from '../store/revoked-tokens-repository.js'
 
-/** The claims of a FlowRunner token. `iat` is added by the signer. */
+/**
+ * The claims of a FlowRunner token. `iat` is added by the signer. `gen` is the account's token generation when
+ * the token was issued: a password change moves it on, which ends every older token (absent means 0).
+ */
 export interface TokenClaims {
   sub: string
   jti: string
   exp: number
+  gen: number
 }
 
 /** Signs and verifies HS256 tokens; `verify` throws on a bad signature, a wrong algorithm or expiry. */
@@ -30,6 +34,8 @@ export interface Session {
   account: Account
   tokenId: string
   expiresAt: Date
+  /** The token's generation (see TokenClaims.gen); a refreshed token keeps it. */
+  generation: number
 }
 
 export interface SessionOptions {
@@ -47,7 +53,8 @@ function isClaims(value: unknown): value is TokenClaims {
     typeof v === 'object' && v !== null &&
     typeof v.sub === 'string' && v.sub.length > 0 &&
     typeof v.jti === 'string' && v.jti.length > 0 &&
-    typeof v.exp === 'number'
+    typeof v.exp === 'number' &&
+    (v.gen === undefined || (Number.isInteger(v.gen) && v.gen >= 0))
   )
 }
 
@@ -71,9 +78,9 @@ export class SessionService {
     this.windowMs = options.windowMs ?? WINDOW_MS
   }
 
-  issue(accountId: string): IssuedToken {
+  issue(accountId: string, generation: number): IssuedToken {
     const exp = Math.floor(Date.now() / 1000) + this.options.ttlSeconds
-    const token = this.codec.sign({ sub: accountId, jti: randomUUID(), exp })
+    const token = this.codec.sign({ sub: accountId, jti: randomUUID(), exp, gen: generation })
     return { token, expiresAt: new Date(exp * 1000), accountId }
   }
 
@@ -96,7 +103,7 @@ export class SessionService {
       throw unauthorized('Invalid username or password')
     }
     if (current !== undefined) await failures.clear(key)
-    return this.issue(found.account.id)
+    return this.issue(found.account.id, found.tokenGeneration)
   }
 
   async authenticate(token: string): Promise<Session> {
@@ -107,15 +114,16 @@ export class SessionService {
       throw unauthorized()
     }
     if (!isClaims(claims)) throw unauthorized()
-    const account = await new AccountsRepository(this.db).findForToken(claims.sub, claims.jti)
+    const generation = claims.gen ?? 0
+    const account = await new AccountsRepository(this.db).findForToken(claims.sub, claims.jti, generation)
     if (account === undefined) throw unauthorized()
-    return { account, tokenId: claims.jti, expiresAt: new Date(claims.exp * 1000) }
+    return { account, tokenId: claims.jti, expiresAt: new Date(claims.exp * 1000), generation }
   }
 
   /** The old token is revoked first: of two concurrent refreshes of one token, only one gets a new one. */
   async refresh(session: Session): Promise<IssuedToken> {
     if (!(await new RevokedTokensRepository(this.db).revoke(session.tokenId, session.expiresAt))) throw unauthorized()
-    return this.issue(session.account.id)
+    return this.issue(session.account.id, session.generation)
   }
 
   async logout(session: Session): Promise<void> {

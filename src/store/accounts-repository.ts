@@ -60,23 +60,33 @@ export class AccountsRepository {
     return rows[0] === undefined ? undefined : toAccount(rows[0])
   }
 
-  /** The account a bearer token names, unless the token (`jti`) was revoked: one round trip per request. */
-  async findForToken(id: string, jti: string): Promise<Account | undefined> {
+  /**
+   * The account a bearer token names, unless the token (`jti`) was revoked or was issued before the account's
+   * last password change (its `generation` is older): one round trip per request.
+   */
+  async findForToken(id: string, jti: string, generation: number): Promise<Account | undefined> {
     const { rows } = await this.db.query<AccountRow>(
-      `SELECT ${COLUMNS} FROM accounts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $2)`,
-      [id, jti]
+      `SELECT ${COLUMNS} FROM accounts
+        WHERE id = $1 AND token_generation = $3 AND NOT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $2)`,
+      [id, jti, generation]
     )
     return rows[0] === undefined ? undefined : toAccount(rows[0])
   }
 
-  /** For login only: the one read that returns the password hash. */
-  async findCredentials(email: string): Promise<{ account: Account; passwordHash: string } | undefined> {
-    const { rows } = await this.db.query<AccountRow & { password_hash: string }>(
-      `SELECT ${COLUMNS}, password_hash FROM accounts WHERE lower(email) = lower($1)`,
+  /** The generation a token issued now carries. */
+  async tokenGeneration(id: string): Promise<number | undefined> {
+    const { rows } = await this.db.query<{ token_generation: number }>('SELECT token_generation FROM accounts WHERE id = $1', [id])
+    return rows[0]?.token_generation
+  }
+
+  /** For login only: the one read that returns the password hash (and the generation the new token gets). */
+  async findCredentials(email: string): Promise<{ account: Account; passwordHash: string; tokenGeneration: number } | undefined> {
+    const { rows } = await this.db.query<AccountRow & { password_hash: string; token_generation: number }>(
+      `SELECT ${COLUMNS}, password_hash, token_generation FROM accounts WHERE lower(email) = lower($1)`,
       [email]
     )
     const row = rows[0]
-    return row === undefined ? undefined : { account: toAccount(row), passwordHash: row.password_hash }
+    return row === undefined ? undefined : { account: toAccount(row), passwordHash: row.password_hash, tokenGeneration: row.token_generation }
   }
 
   async list(filter: { role?: Role | undefined; limit: number; offset: number }): Promise<{ accounts: Account[]; total: number }> {
@@ -98,6 +108,8 @@ export class AccountsRepository {
          email = coalesce($3, email),
          role = coalesce($4, role),
          password_hash = coalesce($5, password_hash),
+         -- a new password ends the sessions the old one opened
+         token_generation = token_generation + CASE WHEN $5::text IS NULL THEN 0 ELSE 1 END,
          updated_at = now()
        WHERE id = $1 RETURNING ${COLUMNS}`,
       [id, patch.name ?? null, patch.email ?? null, patch.role ?? null, patch.passwordHash ?? null]

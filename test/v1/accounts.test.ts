@@ -108,8 +108,10 @@ eachBackend('a user reads and updates its own account, never its role, and gets 
   t.equal(updated.statusCode, 200)
   t.match(updated.json(), { id: alice.id, name: 'Alice Updated', email: 'alice.new@example.com', role: 'user' })
   t.ok(Date.parse(updated.json().updated_at) >= Date.parse(updated.json().created_at))
-  await fr.login('alice.new@example.com', 'alice-new-password')
+  const aliceToken = await fr.login('alice.new@example.com', 'alice-new-password')
   t.equal((await fr.request('POST', '/api/v1/auth/login', { body: { username: 'alice.new@example.com', password: alice.password } })).statusCode, 401, 'the old password is gone')
+  t.equal((await fr.request('GET', `/api/v1/accounts/${alice.id}`, { token: alice.token })).statusCode, 401, 'so is the token it opened')
+  alice.token = aliceToken
 
   const promote = await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: alice.token, body: { role: 'admin' } })
   t.equal(promote.statusCode, 403)
@@ -206,4 +208,38 @@ t.test('accounts routes are in the OpenAPI document', async (t) => {
   }
   t.ok(doc.paths['/api/v1/accounts'].post.responses['201'])
   t.ok(doc.paths['/api/v1/flows'].post.responses['422'])
+})
+
+eachBackend('a password change ends every token issued before it, on every route, refresh included', async (t, backend) => {
+  const fr = await buildFlowRunner(t, { backend })
+  const alice = await fr.createUser('alice')
+  const laptop = await fr.login(alice.email, alice.password)
+  const phone = await fr.login(alice.email, alice.password)
+  const bob = await fr.createUser('bob')
+  t.equal((await fr.request('GET', '/api/v1/flows', { token: phone })).statusCode, 200, 'tokens work before the change')
+
+  // an admin resets alice's password: all of alice's sessions end, nobody else's
+  const reset = await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: fr.admin.token, body: { password: 'alice-reset-password' } })
+  t.equal(reset.statusCode, 200)
+  for (const token of [alice.token, laptop, phone]) {
+    const res = await fr.request('GET', '/api/v1/flows', { token })
+    t.equal(res.statusCode, 401, 'an old token is refused')
+    t.equal(res.json().error.code, 'unauthorized')
+    t.equal((await fr.request('POST', '/api/v1/auth/refresh', { token })).statusCode, 401, 'and cannot be refreshed into a new one')
+  }
+  t.equal((await fr.request('GET', '/api/v1/flows', { token: bob.token })).statusCode, 200, "another account's token is untouched")
+  t.equal((await fr.request('GET', '/api/v1/flows', { token: fr.admin.token })).statusCode, 200, "the admin's own token too")
+
+  // a name change is not a password change: tokens issued after the reset live on through it
+  const fresh = await fr.login(alice.email, 'alice-reset-password')
+  t.equal((await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: fresh, body: { name: 'Alice R.' } })).statusCode, 200)
+  t.equal((await fr.request('GET', '/api/v1/flows', { token: fresh })).statusCode, 200, 'a token from the new password works')
+  const refreshed = await fr.request('POST', '/api/v1/auth/refresh', { token: fresh })
+  t.equal(refreshed.statusCode, 200)
+  const next = (refreshed.json() as { token: string }).token
+  t.equal((await fr.request('GET', '/api/v1/flows', { token: next })).statusCode, 200, 'and so does its refresh')
+
+  // the account changing its own password ends the token it used as well
+  t.equal((await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: next, body: { password: 'alice-third-password' } })).statusCode, 200)
+  t.equal((await fr.request('GET', '/api/v1/flows', { token: next })).statusCode, 401)
 })
