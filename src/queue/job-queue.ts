@@ -137,6 +137,19 @@ export class JobQueue {
     return { sql, params: [options.id, name, JSON.stringify(data), options.expireInSeconds, options.retryLimit] }
   }
 
+  /**
+   * What `complete(name, id)` does (pg-boss's own UPDATE for it), as a statement for the caller to put in a WITH
+   * of its own statement (parameters numbered from `first`): a job is completed with the state change that ends
+   * its work, in one round trip.
+   */
+  completeStatement(name: string, id: string, first: number): { sql: string; params: unknown[] } {
+    return {
+      sql: `UPDATE ${this.schema}.job SET completed_on = now(), state = 'completed', output = NULL
+             WHERE name = $${first} AND id = $${first + 1}::uuid AND state = 'active'`,
+      params: [name, id]
+    }
+  }
+
   async fetch<T>(name: string, batchSize: number): Promise<Array<QueueJob<T>>> {
     const jobs = await this.boss.fetch<T>(name, { batchSize, includeMetadata: true })
     return jobs.map((j) => ({ id: j.id, name: j.name, data: j.data, retryCount: (j as PgBoss.JobWithMetadata<T>).retryCount }))

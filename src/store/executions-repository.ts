@@ -142,12 +142,17 @@ function insertLogs(idExpr: string, from: string, param: string): string {
      ORDER BY l.ord`
 }
 
-/** `changed` (an UPDATE ... RETURNING id) and the log lines in `$param` for it, as one statement. */
-function withLogs(changed: string, param: string): string {
+/** `changed` (an UPDATE ... RETURNING id) and the log lines in `$param` for it, as one statement; `other`, a
+ * further data-modifying statement, runs in it too. */
+function withLogs(changed: string, param: string, other?: string): string {
   return `WITH changed AS (${changed} RETURNING id),
-        logged AS (${insertLogs('changed.id', 'changed CROSS JOIN ', param)} RETURNING 1)
+        logged AS (${insertLogs('changed.id', 'changed CROSS JOIN ', param)} RETURNING 1)${other === undefined ? '' : `,
+        other AS (${other})`}
    SELECT count(*)::int AS n FROM changed`
 }
+
+/** Another statement to run inside one of this repository's, given the number of its first parameter. */
+export type AlsoStatement = (first: number) => { sql: string; params: unknown[] }
 
 export interface NewExecution {
   id: string
@@ -182,7 +187,7 @@ export class ExecutionsRepository {
    * that must happen exactly when this one does (the execution's first job, already claimed by this worker).
    * One statement is atomic on its own: no transaction, one round trip.
    */
-  async createForRun(e: NewExecution, also: (first: number) => { sql: string; params: unknown[] }): Promise<{ execution: Execution; sealed: Map<string, SealedValue> }> {
+  async createForRun(e: NewExecution, also: AlsoStatement): Promise<{ execution: Execution; sealed: Map<string, SealedValue> }> {
     const params = insertParams(e)
     const other = also(params.length + 1)
     const { rows } = await this.db.query<ExecutionRow & { sealed: unknown }>(
@@ -243,8 +248,9 @@ export class ExecutionsRepository {
    * Records a finished step with its log lines in one statement; a no-op (false) when the execution was
    * cancelled or finished meanwhile, or another worker already recorded this step.
    */
-  async saveStep(id: string, step: StepUpdate, logs: readonly NewLog[]): Promise<boolean> {
+  async saveStep(id: string, step: StepUpdate, logs: readonly NewLog[], also?: AlsoStatement): Promise<boolean> {
     const f = step.final
+    const other = also?.(14)
     const { rows } = await this.db.query<{ n: number }>(
       withLogs(
         `UPDATE executions
@@ -257,7 +263,8 @@ export class ExecutionsRepository {
                 completed_at = CASE WHEN $6 IS NULL THEN NULL ELSE now() END,
                 job_id = COALESCE($12, job_id)
           WHERE id = $1 AND status = 'running' AND steps = $10 AND attempt = $11`,
-        '$13'
+        '$13',
+        other?.sql
       ),
       [
         id,
@@ -272,7 +279,8 @@ export class ExecutionsRepository {
         step.expect.steps,
         step.expect.attempt,
         step.jobId ?? null,
-        logsParam(logs)
+        logsParam(logs),
+        ...(other?.params ?? [])
       ]
     )
     return (rows[0]?.n ?? 0) > 0

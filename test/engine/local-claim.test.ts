@@ -25,6 +25,15 @@ function gate(): { open: () => void; opened: Promise<void> } {
   return { open, opened }
 }
 
+/** The execution's jobs, oldest first: when each was created and completed (database clock). */
+async function jobTimes(fr: FlowRunner, id: string): Promise<Array<{ created: string; completed: string | null }>> {
+  const schema = fr.app.config.flowRunner.queueSchema
+  return fr.sql<{ created: string; completed: string | null }>(
+    `SELECT created_on::text AS created, completed_on::text AS completed FROM ${schema}.job WHERE data->>'executionId' = $1 ORDER BY created_on`,
+    [id]
+  )
+}
+
 async function jobStates(fr: FlowRunner, id: string): Promise<string[]> {
   const schema = fr.app.config.flowRunner.queueSchema
   const rows = await fr.sql<{ state: string }>(`SELECT state::text AS state FROM ${schema}.job WHERE data->>'executionId' = $1`, [id])
@@ -102,9 +111,31 @@ eachBackend('a run on a worker with a free slot is claimed in pg-boss as it is c
   t.match(done.result, { status_code: 200, body: { ok: true } })
   await jobsSettled(fr, id)
   t.same(await jobStates(fr, id), ['completed'], 'the claimed job is completed like a fetched one')
+  const [ended] = await fr.sql<{ at: string }>('SELECT completed_at::text AS at FROM executions WHERE id = $1', [id])
+  t.equal((await jobTimes(fr, id))[0]?.completed, ended?.at, 'by the statement that saved the end of the execution (one now())')
   const logs = await logsOf(fr, token, id)
   t.equal(logs.filter((l) => l.message === 'Execution started').length, 1, 'started once')
   t.equal(fr.app.engine.busy, 0)
+
+  // a delay hands the execution to a deferred job: the first job is completed by the statement that saves the
+  // delay's result together with the new job, and the new one by the statement that saves the last node
+  const delayed = await createFlow(fr, token, `
+metadata: { name: hands on }
+nodes:
+  wait:
+    type: delay
+    params: { duration: 10ms }
+    next: { default: shape }
+  shape:
+    type: transform
+    params: { expression: '{"ok": true}' }
+`)
+  const handed = await runFlow(fr, token, delayed)
+  t.equal((await waitFinal(fr, token, handed)).status, 'completed')
+  await jobsSettled(fr, handed)
+  t.same(await jobStates(fr, handed), ['completed', 'completed'], 'two jobs, both completed')
+  const [firstJob, secondJob] = await jobTimes(fr, handed)
+  t.equal(firstJob?.completed, secondJob?.created, 'the first job ended in the transaction that created the second')
 })
 
 tap.test('replicas: executions started on one with free slots run there only; once it is full, the queue hands them to another', async (t) => {

@@ -58,8 +58,11 @@ interface StepJob {
 type ForRun = NonNullable<Awaited<ReturnType<ExecutionsRepository['getForRun']>>>
 
 type AbortReason = 'cancelled' | 'shutdown'
-/** How a job ends: completed, or handed back to the queue (this worker is stopping). */
-type Settled = 'done' | 'retry-job'
+/**
+ * How a job ends: done (to be completed), already completed (by the statement that saved its last node), or
+ * handed back to the queue (this worker is stopping).
+ */
+type Settled = 'done' | 'completed' | 'retry-job'
 
 /** Seconds a job's expiry exceeds its first node's timeout; a segment stops starting nodes half of it before. */
 const JOB_EXPIRY_MARGIN_S = 10
@@ -76,6 +79,8 @@ interface SegmentRun {
   pending: NewLog[]
   /** No node is started that could still run at this time (ms since the epoch). */
   deadline: number
+  /** The queue job this run is for. */
+  jobId: string
 }
 
 /** Records one log line of a step (masked) and returns its event, to publish when the caller decides. */
@@ -318,7 +323,7 @@ export class Engine {
     // claimed while this worker was stopping (a run that began before stop()): another worker takes it
     const settled = this.stopped ? 'retry-job' : await this.segment(job, fetchedAt, loaded)
     if (settled === 'retry-job') await queue.fail(STEP_QUEUE, job.id, 'worker stopping')
-    else await queue.complete(STEP_QUEUE, job.id)
+    else if (settled === 'done') await queue.complete(STEP_QUEUE, job.id)
   }
 
   /**
@@ -354,6 +359,7 @@ export class Engine {
       masker,
       controller,
       pending: [],
+      jobId: job.id,
       // the job expires expireS after it was claimed; a node is started inside it only if it ends well before
       deadline: fetchedAt + (job.data.expireS ?? 0) * 1000 - JOB_EXPIRY_MARGIN_S * 500
     }
@@ -367,7 +373,7 @@ export class Engine {
       }
       for (;;) {
         const outcome = await this.runNode(execution, run)
-        if (outcome === 'done' || outcome === 'retry-job') return outcome
+        if (typeof outcome === 'string') return outcome
         execution = outcome
       }
     } finally {
@@ -498,11 +504,15 @@ export class Engine {
     const nextNode = next === undefined ? undefined : run.spec.nodes[next]
     const inline = next === undefined || this.canContinue(run, nextNode, deferMs)
     const logs = run.pending.splice(0)
+    // when this save ends the job's work (the execution ends, or a new job takes it on), the job is completed
+    // by the same statement
+    const endsJob = !inline || next === undefined
+    const completeJob = endsJob ? (first: number) => this.deps.queue.completeStatement(STEP_QUEUE, run.jobId, first) : undefined
     const saved = inline
-      ? await new ExecutionsRepository(this.deps.db).saveStep(execution.id, update, logs)
+      ? await new ExecutionsRepository(this.deps.db).saveStep(execution.id, update, logs, completeJob)
       : await this.deps.db.transaction(async (tx) => {
           const jobId = randomUUID()
-          if (!(await new ExecutionsRepository(tx).saveStep(execution.id, { ...update, jobId }, logs))) return false
+          if (!(await new ExecutionsRepository(tx).saveStep(execution.id, { ...update, jobId }, logs, completeJob))) return false
           await this.send(tx, jobId, this.jobOf({ executionId: execution.id, step: execution.steps + 1, attempt: 1 }, nextNode), deferMs)
           return true
         })
@@ -513,11 +523,11 @@ export class Engine {
       this.stats.completed++
       this.publish(endLine)
       this.publish({ type: 'execution_completed', execution_id: execution.id, status: 'completed', result, timestamp: now() })
-      return 'done'
+      return 'completed'
     }
     if (!inline) {
       if (deferMs === 0) this.kick()
-      return 'done'
+      return 'completed'
     }
     return {
       ...execution,
