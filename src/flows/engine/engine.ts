@@ -459,7 +459,10 @@ export class Engine {
       const completedLine = record('info', 'Node completed', { duration_ms: durationMs, ...outcome.logData })
       return this.advance(execution, run, { nodeId, node, result, next, deferMs: outcome.deferMs ?? 0, lines: [completedLine] })
     }
-    if (Date.now() >= execution.deadlineAt.getTime()) {
+    // a timer may fire a millisecond before the wall clock reaches the deadline: a node stopped by the timeout
+    // that was the execution's remaining time was cut by the deadline, whatever Date.now() says
+    const cutByDeadline = remainingMs < (node.timeout_ms ?? settings.defaultNodeTimeoutMs) && signal.aborted && !controller.signal.aborted
+    if (cutByDeadline || Date.now() >= execution.deadlineAt.getTime()) {
       // the execution's own deadline cut the node short: no retry, no error edge, the execution is over
       const error = `Execution timed out after ${settings.executionTimeoutMs} ms`
       const line = record('error', 'Node failed', { error, duration_ms: durationMs })
