@@ -153,7 +153,12 @@ export class EvercycleClient {
 
   private async authCall(kind: 'signin' | 'refresh', path: string, payload: object, requestId?: string): Promise<AuthenticationResult> {
     const res = await this.request({ method: 'POST', path, body: JSON.stringify(payload), requestId, operation: `auth.${kind}` })
-    const text = await res.body.text()
+    let text: string
+    try {
+      text = await res.body.text()
+    } catch (err) {
+      throw bodyReadError(err)
+    }
     if (res.statusCode === 400 || res.statusCode === 401 || res.statusCode === 403) {
       throw domainError('unauthorized', 'Evercycle refused the credentials', { details: { upstream_status: res.statusCode } })
     }
@@ -233,6 +238,14 @@ function networkReason(err: unknown): string {
     default:
       return 'network_error'
   }
+}
+
+/**
+ * A failure while reading an upstream body (its headers had arrived): a stall past the body timeout is a 504,
+ * a dropped connection a 502, as before the headers. Domain errors pass through as they are.
+ */
+export function bodyReadError(err: unknown): DomainError {
+  return isDomainError(err) ? err : toDomainError(err)
 }
 
 /** Transport failures become domain errors; the message names the failure class, never a token or URL query. */

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { domainError } from '../errors.js'
-import type { UpstreamResponse } from './client.js'
+import { bodyReadError, type UpstreamResponse } from './client.js'
 import { isJson } from './is-json.js'
 import { JsonSyntaxChecker } from './json-checker.js'
 
@@ -43,7 +43,12 @@ async function readCapped(it: Chunks, limit: number): Promise<{ chunks: Buffer[]
   const chunks: Buffer[] = []
   let size = 0
   for (;;) {
-    const next = await it.next()
+    let next: IteratorResult<Buffer>
+    try {
+      next = await it.next()
+    } catch (err) {
+      throw bodyReadError(err)
+    }
     if (next.done === true) return { chunks, size, done: true }
     chunks.push(next.value)
     size += next.value.length
@@ -102,7 +107,15 @@ export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> 
   // A declared length within the limit is read in one go: undici fails a body that overruns its
   // Content-Length, so the cap holds without counting chunks through an async iterator (a generator, a
   // promise per chunk and stream bookkeeping on every call).
-  if (declaredLength(res) <= BUFFER_LIMIT) return buffered(statusCode, json, asBuffer(await res.body.bytes()))
+  if (declaredLength(res) <= BUFFER_LIMIT) {
+    let body: Uint8Array
+    try {
+      body = await res.body.bytes()
+    } catch (err) {
+      throw bodyReadError(err)
+    }
+    return buffered(statusCode, json, asBuffer(body))
+  }
   const it = chunksOf(res)
   const head = await readCapped(it, BUFFER_LIMIT)
   if (head.done) return buffered(statusCode, json, Buffer.concat(head.chunks, head.size))

@@ -28,12 +28,12 @@ export class OperationCaller {
     request.signal = options.signal
     request.operation = op.name
     // usable tokens already in memory (the usual case) are taken without a round of promises
-    const tokens = this.tokens.usableNow(identity) ?? (await this.tokens.getTokens(identity))
+    const tokens = this.tokens.usableNow(identity) ?? (await this.tokens.getTokens(identity, options.requestId))
     request.tokens = tokens
     let res = await this.client.request(request)
     if (res.statusCode === 401) {
       await res.body.dump()
-      request.tokens = await this.tokens.renew(identity, tokens)
+      request.tokens = await this.tokens.renew(identity, tokens, options.requestId)
       res = await this.client.request(request)
     }
     return res

@@ -22,6 +22,8 @@ export interface TokenManagerOptions {
 const MAX_BACKOFF_MS = 300_000
 /** The fail-fast refusals during the sign-in back-off: they leave the stored tokens as they are. */
 const backOffRefusals = new WeakSet<Error>()
+/** Failures to reach Evercycle at all: a sign-in after a refresh that failed so would fail the same way. */
+const TRANSPORT_FAILURES = new Set(['upstream_unavailable', 'upstream_timeout'])
 
 export interface TokenEvents {
   refreshes: number
@@ -47,13 +49,16 @@ export class TokenManager {
     private readonly options: TokenManagerOptions
   ) {}
 
-  /** Usable tokens now, renewing first when they are missing or about to expire. */
-  async getTokens(identity: string = SERVICE_IDENTITY): Promise<TokenSet> {
+  /**
+   * Usable tokens now, renewing first when they are missing or about to expire. `requestId` is the request
+   * that needs them: a renewal it starts carries that id upstream.
+   */
+  async getTokens(identity: string = SERVICE_IDENTITY, requestId?: string): Promise<TokenSet> {
     const pending = this.inflight.get(identity)
     if (pending !== undefined) return this.join(pending)
     const current = await this.store.get(identity)
     if (current !== undefined && isUsable(current, this.options.skewMs)) return current
-    return this.renew(identity, current)
+    return this.renew(identity, current, requestId)
   }
 
   /**
@@ -76,10 +81,10 @@ export class TokenManager {
    * Renews the identity's tokens. `stale` is the set the caller found expiring or saw refused: when the store
    * already holds a different usable set, another caller renewed meanwhile and that set is returned.
    */
-  renew(identity: string, stale: TokenSet | undefined): Promise<TokenSet> {
+  renew(identity: string, stale: TokenSet | undefined, requestId?: string): Promise<TokenSet> {
     const pending = this.inflight.get(identity)
     if (pending !== undefined) return this.join(pending)
-    const renewal = this.doRenew(identity, stale).finally(() => this.inflight.delete(identity))
+    const renewal = this.doRenew(identity, stale, requestId).finally(() => this.inflight.delete(identity))
     this.inflight.set(identity, renewal)
     return renewal
   }
@@ -108,9 +113,9 @@ export class TokenManager {
     await this.store.delete(identity)
   }
 
-  private async doRenew(identity: string, stale: TokenSet | undefined): Promise<TokenSet> {
+  private async doRenew(identity: string, stale: TokenSet | undefined, requestId: string | undefined): Promise<TokenSet> {
     try {
-      return await this.store.renew(identity, (current) => this.renewFrom(identity, current, stale))
+      return await this.store.renew(identity, (current) => this.renewFrom(identity, current, stale, requestId))
     } catch (err) {
       // a refused renewal leaves no tokens behind: the next caller must not retry with dead ones
       if (isDomainError(err) && err.code === 'unauthorized' && !backOffRefusals.has(err)) await this.store.delete(identity)
@@ -119,29 +124,37 @@ export class TokenManager {
   }
 
   /** Runs with the identity's renewal lock held and `current` read after acquiring it. */
-  private async renewFrom(identity: string, current: TokenSet | undefined, stale: TokenSet | undefined): Promise<TokenSet> {
+  private async renewFrom(
+    identity: string,
+    current: TokenSet | undefined,
+    stale: TokenSet | undefined,
+    requestId: string | undefined
+  ): Promise<TokenSet> {
     if (current !== undefined && current.accessToken !== stale?.accessToken && isUsable(current, this.options.skewMs)) {
       // someone else (this process or another replica) renewed while we waited
       return current
     }
     if (current !== undefined) {
       try {
-        const result = await this.client.refresh(current.refreshToken)
+        const result = await this.client.refresh(current.refreshToken, requestId)
         const tokens = tokenSetFrom(result, current.refreshToken)
         this.events.refreshes++
         this.options.log.info({ identity: identityKind(identity) }, 'evercycle token refreshed')
         return tokens
       } catch (err) {
-        // Only a refusal falls back to sign-in; an unreachable Evercycle would refuse the sign-in too.
-        if (!isDomainError(err) || err.code !== 'unauthorized') throw err
+        // A refresh that failed falls back to signing in (a refusal, a 5xx, an answer without tokens); only an
+        // unreachable or silent Evercycle does not, since the sign-in would meet the same fate. A user's session
+        // has no sign-in to fall back to: it ends on a refusal only, not on Evercycle's own trouble.
+        if (!isDomainError(err) || TRANSPORT_FAILURES.has(err.code)) throw err
+        if (identity !== SERVICE_IDENTITY && err.code !== 'unauthorized') throw err
         this.events.failures++
-        this.options.log.warn({ identity: identityKind(identity) }, 'evercycle token refresh refused')
+        this.options.log.warn({ identity: identityKind(identity), reason: err.code }, 'evercycle token refresh failed; signing in again')
       }
     }
-    return this.serviceSignIn(identity)
+    return this.serviceSignIn(identity, requestId)
   }
 
-  private async serviceSignIn(identity: string): Promise<TokenSet> {
+  private async serviceSignIn(identity: string, requestId: string | undefined): Promise<TokenSet> {
     if (identity !== SERVICE_IDENTITY) {
       // a session renews with its own refresh token only; it never falls back to the service account
       throw domainError('unauthorized', 'Session expired: sign in again', { details: { session_ended: true } })
@@ -161,7 +174,7 @@ export class TokenManager {
       throw domainError('unauthorized', 'Not signed in to Evercycle and no service credentials are configured: POST /api/auth first')
     }
     try {
-      const tokens = await this.authenticate(credentials)
+      const tokens = await this.authenticate(credentials, requestId)
       this.events.signIns++
       this.options.log.info({ identity: identityKind(identity) }, 'evercycle sign-in succeeded')
       this.signInFailures = 0

@@ -19,9 +19,15 @@ export interface SimulatorSettings {
   tokenTtlMs: number
   latencyMs: number
   failSignIn: boolean
+  /** Refresh tokens are refused (401), as for a revoked one. */
   failRefresh: boolean
-  /** `malformed`: JSON content type with a broken body; `html`: a text/html page; `error`: 500 on API calls. */
-  bodyMode: 'normal' | 'malformed' | 'html' | 'error'
+  /** `error`: the refresh endpoint answers 500; `invalid`: it answers 200 with an HTML page. */
+  refreshMode: 'normal' | 'error' | 'invalid'
+  /**
+   * API calls: `malformed`: JSON content type with a broken body; `html`: a text/html page; `error`: 500;
+   * `stall`: headers and the start of the body, then nothing; `truncated`: the same, then the connection drops.
+   */
+  bodyMode: 'normal' | 'malformed' | 'html' | 'error' | 'stall' | 'truncated'
 }
 
 export interface SimulatorCall {
@@ -103,6 +109,7 @@ export class EvercycleSimulator {
       latencyMs: options.latencyMs ?? 0,
       failSignIn: false,
       failRefresh: false,
+      refreshMode: 'normal',
       bodyMode: 'normal'
     }
     this.maxLoggedCalls = options.maxLoggedCalls ?? 10_000
@@ -166,7 +173,7 @@ export class EvercycleSimulator {
   }
 
   reset(): void {
-    Object.assign(this.settings, { failSignIn: false, failRefresh: false, bodyMode: 'normal', latencyMs: 0 })
+    Object.assign(this.settings, { failSignIn: false, failRefresh: false, refreshMode: 'normal', bodyMode: 'normal', latencyMs: 0 })
     for (const key of Object.keys(this.counts) as Array<keyof SimulatorCounts>) this.counts[key] = 0
     this.calls = []
   }
@@ -236,7 +243,7 @@ export class EvercycleSimulator {
     if (body.error) return reply(400, { message: 'Malformed JSON body' })
 
     if (call.method === 'POST' && rawPath === '/v1/auth/signin') return this.signIn(body.value, reply)
-    if (call.method === 'POST' && rawPath === '/v1/auth/refresh') return this.refresh(body.value, reply)
+    if (call.method === 'POST' && rawPath === '/v1/auth/refresh') return this.refresh(body.value, reply, res)
 
     const session = this.authenticate(req)
     if (session === undefined) {
@@ -257,6 +264,13 @@ export class EvercycleSimulator {
       call.status = 200
       res.writeHead(200, { 'content-type': 'text/html' })
       res.end('<html><body>Maintenance</body></html>')
+      return
+    }
+    if (this.settings.bodyMode === 'stall' || this.settings.bodyMode === 'truncated') {
+      call.status = 200
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+      res.write('{"assets": [')
+      if (this.settings.bodyMode === 'truncated') setTimeout(() => res.socket?.destroy(), 20).unref()
       return
     }
     this.route(call.method, rawPath, new URLSearchParams(query), body.value, reply, res, call)
@@ -357,7 +371,14 @@ export class EvercycleSimulator {
     })
   }
 
-  private refresh(body: unknown, reply: (status: number, payload: unknown) => void): void {
+  private refresh(body: unknown, reply: (status: number, payload: unknown) => void, res: ServerResponse): void {
+    if (this.settings.refreshMode !== 'normal') {
+      this.counts.failedRefreshes++
+      if (this.settings.refreshMode === 'error') return reply(500, { message: 'Internal server error' })
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end('<html><body>Maintenance</body></html>')
+      return
+    }
     const { refreshToken } = (body ?? {}) as { refreshToken?: unknown }
     const username = typeof refreshToken === 'string' ? this.refreshTokens.get(refreshToken) : undefined
     if (this.settings.failRefresh || username === undefined || typeof refreshToken !== 'string') {

@@ -41,6 +41,42 @@ t.test('a refused refresh falls back to signing in with the service credentials'
   t.equal(sim.counts.signIns, 1)
 })
 
+for (const mode of ['error', 'invalid'] as const) {
+  t.test(`a refresh that fails otherwise (${mode === 'error' ? 'a 500' : 'a 200 without tokens'}) falls back to signing in too`, async (t) => {
+    const sim = await startSimulator(t)
+    const dir = await tempDir(t)
+    await expiredTokenFile(sim, dir)
+    const { app } = await buildGateway(t, { sim, dir })
+    sim.reset()
+    sim.settings.refreshMode = mode
+    const replies = await Promise.all(Array.from({ length: 20 }, () => app.inject({ method: 'GET', url: '/api/get-all' })))
+    t.same(new Set(replies.map((r) => r.statusCode)), new Set([200]))
+    t.equal(sim.counts.failedRefreshes, 1, 'one refresh attempt')
+    t.equal(sim.counts.signIns, 1, 'then one sign-in')
+    t.equal((await app.inject({ method: 'GET', url: '/api/get-all' })).statusCode, 200, 'and the new tokens stay')
+    t.equal(sim.counts.failedRefreshes + sim.counts.signIns, 2, 'nothing more reached the auth endpoints')
+  })
+}
+
+t.test('a renewal a request causes carries that request id upstream', async (t) => {
+  const sim = await startSimulator(t)
+  const dir = await tempDir(t)
+  await expiredTokenFile(sim, dir)
+  const { app } = await buildGateway(t, { sim, dir })
+  sim.reset()
+  sim.settings.failRefresh = true
+  const res = await app.inject({ method: 'GET', url: '/api/get-all', headers: { 'x-request-id': 'renewal-trace-1' } })
+  t.equal(res.statusCode, 200)
+  t.same(
+    sim.calls.map((c) => [c.path, c.requestId]),
+    [
+      ['/v1/auth/refresh', 'renewal-trace-1'],
+      ['/v1/auth/signin', 'renewal-trace-1'],
+      ['/v1/asset', 'renewal-trace-1']
+    ]
+  )
+})
+
 t.test('refresh and sign-in both failing give 401, then fail fast without hammering upstream', async (t) => {
   const sim = await startSimulator(t)
   const dir = await tempDir(t)

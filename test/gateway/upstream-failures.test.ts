@@ -1,6 +1,6 @@
 import { request } from 'undici'
 import t from 'tap'
-import { buildGateway, startSimulator } from '../helpers/gateway.js'
+import { buildGateway, LogCapture, startSimulator } from '../helpers/gateway.js'
 
 t.test('an upstream that does not answer in time gives 504', async (t) => {
   const sim = await startSimulator(t)
@@ -10,6 +10,24 @@ t.test('an upstream that does not answer in time gives 504', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/api/get-all' })
   t.equal(res.statusCode, 504)
   t.equal(res.json().error.code, 'upstream_timeout')
+})
+
+t.test('an upstream that stalls after its headers gives 504, one that drops mid-body 502', async (t) => {
+  const sim = await startSimulator(t)
+  const logs = new LogCapture()
+  const { app } = await buildGateway(t, { sim, logs, env: { UPSTREAM_TIMEOUT_MS: '300' } })
+  t.equal((await app.inject({ method: 'GET', url: '/api/get-all' })).statusCode, 200)
+  sim.settings.bodyMode = 'stall'
+  const stalled = await app.inject({ method: 'GET', url: '/api/get-all' })
+  t.equal(stalled.statusCode, 504)
+  t.equal(stalled.json().error.code, 'upstream_timeout')
+  sim.settings.bodyMode = 'truncated'
+  const dropped = await app.inject({ method: 'GET', url: '/api/get-all' })
+  t.equal(dropped.statusCode, 502)
+  t.equal(dropped.json().error.code, 'upstream_unavailable')
+  t.notOk(logs.lines.some((l) => l.includes('"level":50')), 'upstream trouble, not an internal error: nothing logged at error level')
+  sim.settings.bodyMode = 'normal'
+  t.equal((await app.inject({ method: 'GET', url: '/api/get-all' })).statusCode, 200, 'the next call is fine')
 })
 
 t.test('an unreachable upstream gives 502', async (t) => {
