@@ -33,7 +33,8 @@ import { startSimulator } from './lib/targets.js'
  *                                round also shrinks V8's young generation, and a round started on it pays ~0.8 ms
  *                                more server CPU per execution while the heap grows back
  *   BENCH_HEAP_SNAPSHOTS        a directory: a heap snapshot of the server is written there after each round's
- *                                forced GC (open two in Chrome DevTools, Memory, Comparison)
+ *                                forced GC (open two in Chrome DevTools, Memory, Comparison); taking one raises the
+ *                                server's RSS for good (~130 MB), so RSS is not comparable in such a run
  *
  * "At rest" memory is read after a full garbage collection that the bench forces through the server's inspector
  * (the server runs with --inspect on a loopback port, bench only): without it, RSS at rest says how far the heap
