@@ -40,6 +40,9 @@ function frameworkError(err: FastifyError): { statusCode: number; body: ErrorBod
       return { statusCode: 415, body: { code: 'unsupported_media_type', message: 'Content-Type must be application/json', details: null } }
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { statusCode: 400, body: { code: 'invalid_json', message: 'Request body is empty', details: null } }
+    case 'ERR_FORBIDDEN_JSON_KEY':
+      // well-formed JSON whose keys could poison prototypes: invalid input (plugins/json-body.ts)
+      return { statusCode: 400, body: { code: 'validation_error', message: err.message, details: null } }
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { statusCode: 400, body: { code: 'invalid_json', message: 'Request body is not valid JSON', details: null } }
@@ -73,6 +76,10 @@ function flowRunnerFrameworkError(err: FastifyError): { statusCode: number; body
     }
   }
   const mapped = frameworkError(err)
+  if (err.code === 'ERR_FORBIDDEN_JSON_KEY') {
+    const details = { field: 'body', reason: 'contains a forbidden key', location: 'body', errors: [{ field: 'body', reason: 'contains a forbidden key' }] }
+    return { statusCode: 400, body: { code: 'invalid_request', message: err.message, details } }
+  }
   if (mapped?.body.code === 'invalid_json') return { ...mapped, body: { ...mapped.body, code: 'invalid_request' } }
   return mapped
 }

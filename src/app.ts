@@ -9,6 +9,7 @@ import corsPolicy from '../plugins/cors-policy.js'
 import endpointRegistry from '../plugins/endpoint-registry.js'
 import errors from '../plugins/errors.js'
 import gatewayAuth from '../plugins/gateway-auth.js'
+import jsonBody from '../plugins/json-body.js'
 import rateLimit from '../plugins/rate-limit.js'
 import metrics from '../plugins/metrics.js'
 import loadShedding from '../plugins/load-shedding.js'
@@ -139,6 +140,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await instance.register(sensible)
   // JSON only: a text/plain body would otherwise reach handlers as a string
   instance.removeContentTypeParser(['text/plain'])
+  await instance.register(jsonBody)
   await instance.register(appConfig, { config: opts.config })
   await instance.register(errors)
   await instance.register(requestId)

@@ -94,6 +94,7 @@ t.test('prototype-poisoning bodies are refused and Object.prototype stays clean'
     const res = await app.inject({ method: 'POST', url: '/api/create', payload, headers: { 'content-type': 'application/json' } })
     t.equal(res.statusCode, 400, payload)
     t.equal(res.json().status, 'error')
+    t.equal(res.json().error.code, 'validation_error', `invalid input, not malformed JSON: ${payload}`)
   }
   t.equal(({} as Record<string, unknown>).polluted, undefined)
   t.equal(sim.calls.length, 0)

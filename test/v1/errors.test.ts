@@ -12,6 +12,16 @@ eachBackend('errors use the documented {error: {code, message, details}} shape',
   t.same(Object.keys(invalid.json()), ['error'])
   t.match(invalid.json().error, { code: 'invalid_request', message: /The request was invalid/, details: { field: 'name', reason: 'is required' } })
 
+  const malformed = await fr.request('POST', '/api/v1/auth/login', { body: '{"username":', headers: { 'content-type': 'application/json' } })
+  t.equal(malformed.statusCode, 400)
+  t.equal(malformed.json().error.code, 'invalid_request')
+  const poisoned = await fr.request('POST', '/api/v1/auth/login', {
+    body: '{"username":"a@example.com","password":"long-enough","__proto__":{"admin":true}}',
+    headers: { 'content-type': 'application/json' }
+  })
+  t.equal(poisoned.statusCode, 400)
+  t.match(poisoned.json().error, { code: 'invalid_request', message: /forbidden key/, details: { field: 'body', reason: 'contains a forbidden key' } })
+
   const wrongType = await fr.request('POST', '/api/v1/auth/login', { body: 'username=a', headers: { 'content-type': 'text/plain' } })
   t.equal(wrongType.statusCode, 415)
   t.same(Object.keys(wrongType.json()), ['error'])
