@@ -90,8 +90,11 @@ function declaredLength(res: UpstreamResponse): number {
 function buffered(statusCode: number, json: boolean, body: Buffer): Envelope {
   const bytes = stripBom(body)
   if (isBlank(bytes)) return { kind: 'buffered', statusCode, payload: NULL_DATA }
-  if (!json) return { kind: 'buffered', statusCode, payload: Buffer.from(`{"status":"success","data":${JSON.stringify(bytes.toString('utf8'))}}`) }
-  if (!isJson(bytes)) throw domainError('upstream_invalid_response', 'Evercycle answered with malformed JSON')
+  if (!isJson(bytes)) {
+    if (json) throw domainError('upstream_invalid_response', 'Evercycle answered with malformed JSON')
+    return { kind: 'buffered', statusCode, payload: Buffer.from(`{"status":"success","data":${JSON.stringify(bytes.toString('utf8'))}}`) }
+  }
+  // valid JSON is JSON even under another (or no) Content-Type, as the old gateway's response.json() took it
   return { kind: 'buffered', statusCode, payload: Buffer.concat([PREFIX, bytes, SUFFIX], PREFIX.length + bytes.length + SUFFIX.length) }
 }
 
@@ -99,7 +102,8 @@ function buffered(statusCode: number, json: boolean, body: Buffer): Envelope {
  * Wraps a 2xx upstream answer as `{"status":"success","data":<upstream JSON>}` without re-serializing it.
  * Small JSON bodies are checked whole (`isJson`); large ones stream through an incremental syntax check and,
  * should it fail mid-way, the response is aborted rather than completed as invalid JSON. A non-JSON body
- * becomes a JSON string; an empty body becomes `null`; JSON that does not parse is a 502.
+ * becomes a JSON string unless it is valid JSON under the wrong label; an empty body becomes `null`; a body
+ * labelled JSON that does not parse is a 502.
  */
 export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> {
   const statusCode = res.statusCode

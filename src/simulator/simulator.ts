@@ -24,10 +24,11 @@ export interface SimulatorSettings {
   /** `error`: the refresh endpoint answers 500; `invalid`: it answers 200 with an HTML page. */
   refreshMode: 'normal' | 'error' | 'invalid'
   /**
-   * API calls: `malformed`: JSON content type with a broken body; `html`: a text/html page; `error`: 500;
+   * API calls: `malformed`: JSON content type with a broken body; `html`: a text/html page; `mislabeled`: the
+   * usual JSON answer sent as text/plain; `error`: 500;
    * `stall`: headers and the start of the body, then nothing; `truncated`: the same, then the connection drops.
    */
-  bodyMode: 'normal' | 'malformed' | 'html' | 'error' | 'stall' | 'truncated'
+  bodyMode: 'normal' | 'malformed' | 'html' | 'mislabeled' | 'error' | 'stall' | 'truncated'
 }
 
 export interface SimulatorCall {
@@ -429,7 +430,7 @@ export class EvercycleSimulator {
     const text = JSON.stringify(payload)
     // like many APIs, Evercycle answers with a permissive CORS header; the gateway must not pass it on
     res.writeHead(status, {
-      'content-type': 'application/json',
+      'content-type': this.settings.bodyMode === 'mislabeled' ? 'text/plain' : 'application/json',
       'content-length': Buffer.byteLength(text),
       'access-control-allow-origin': '*'
     })

@@ -73,6 +73,17 @@ t.test('a non-JSON upstream body is wrapped as a JSON string', async (t) => {
   t.same(res.json(), { status: 'success', data: '<html><body>Maintenance</body></html>' })
 })
 
+t.test('valid JSON under a non-JSON Content-Type is still JSON, as the old gateway read it', async (t) => {
+  const sim = await startSimulator(t)
+  const { app } = await buildGateway(t, { sim })
+  const labelled = await app.inject({ method: 'GET', url: '/api/get-all' })
+  sim.settings.bodyMode = 'mislabeled'
+  const res = await app.inject({ method: 'GET', url: '/api/get-all' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), labelled.json(), 'the same envelope as for application/json')
+  t.equal(typeof res.json().data, 'object')
+})
+
 t.test('a large upstream body streams through the envelope as valid JSON', async (t) => {
   const sim = await startSimulator(t)
   const { app } = await buildGateway(t, { sim })
