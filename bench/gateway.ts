@@ -1,15 +1,17 @@
 import { cpus, loadavg } from 'node:os'
 import { crashes, killChildrenOnExit, stopAll } from './lib/children.js'
 import { getText } from './lib/http.js'
+import { measureAtRate, type RateMeasurement } from './lib/fixed-rate.js'
 import { largeBodyCheck } from './lib/large-body.js'
 import { measure, type LoadTarget, type Measurement } from './lib/load.js'
-import { compare, comparisonLine, fmtMb, goalLines, scenarioGoals, table, type Goal } from './lib/report.js'
+import { compare, compareAtRate, comparisonLine, fmtMb, goalLines, rateComparisonLine, rateTable, scenarioGoals, table, type Goal } from './lib/report.js'
 import { gatewayAuthMode, gatewayClientHeaders, startGateway, startMinimalProxy, startSimulator } from './lib/targets.js'
 
 /**
  * `npm run bench`: the simulator directly, a minimal Fastify + undici proxy and the gateway, each as its own
  * child process, under the same autocannon load in one run, so the ratios compare like with like on the same
- * machine at the same moment. Goals are reported as PASS/FAIL; the exit code is non-zero only on a crash.
+ * machine at the same moment. Then each target gets fixed offered loads (a quarter and half of the proxy's
+ * throughput) for the latency it adds when not saturated. Goals are reported as PASS/FAIL; the exit code is non-zero only on a crash.
  *
  *   BENCH_SECONDS (10)         measured seconds per target and round
  *   BENCH_WARMUP_SECONDS (10)  discarded start of each target's run (JIT, pools, token), same connections as the
@@ -43,6 +45,15 @@ interface Scenario {
   latencyMs: number
   connections: number
 }
+
+/**
+ * The fixed-rate latency runs offer these shares of the minimal proxy's saturated throughput to every target.
+ * Latency added is judged at the first, a moderate load: at half the proxy's capacity the load generator,
+ * simulator and target already keep two cores mostly busy, and the tail shows CPU queueing on the machine more
+ * than the target's own time; that second point is printed too, so the curve is there to read.
+ */
+const RATE_FRACTIONS = [0.25, 0.5]
+const RATE_WARMUP_SECONDS = 3
 
 const SCENARIOS: Scenario[] = [
   { key: 'fast', title: 'fast upstream (0 ms)', latencyMs: 0, connections: 50 },
@@ -104,6 +115,21 @@ async function runScenario(scenario: Scenario): Promise<Goal[]> {
     const [direct, minimal, gw] = targets.map((t) => medianByRps(runs.get(t.target.name) ?? []))
     if (direct === undefined || minimal === undefined || gw === undefined) throw new Error('missing measurement')
     const c = compare(direct, minimal, gw)
+    const atRates: RateMeasurement[][] = []
+    for (const fraction of RATE_FRACTIONS) {
+      const rate = Math.max(100, Math.round((minimal.rps * fraction) / 100) * 100)
+      const point: RateMeasurement[] = []
+      for (const { target } of targets) {
+        progress(`${scenario.title}: ${target.name} at a fixed ${rate} req/s`)
+        point.push(await measureAtRate(target, rate, scenario.connections, settings.seconds, RATE_WARMUP_SECONDS))
+      }
+      atRates.push(point)
+    }
+    const rateComparisons = atRates.map((point) => {
+      const [d, m, g] = point
+      if (d === undefined || m === undefined || g === undefined) throw new Error('missing measurement')
+      return compareAtRate(d, m, g)
+    })
     log()
     log(`${scenario.title}, ${scenario.connections} connections, GET get-all, ${settings.seconds} s per target`)
     log(table([direct, minimal, gw]))
@@ -111,7 +137,16 @@ async function runScenario(scenario: Scenario): Promise<Goal[]> {
     if (settings.rounds > 1) {
       for (const [name, list] of runs) log(`  ${name} req/s per round: ${list.map((m) => Math.round(m.rps)).join(', ')}`)
     }
-    return scenarioGoals(scenario.title, gw, c)
+    atRates.forEach((point, i) => {
+      const share = `${Math.round((RATE_FRACTIONS[i] ?? 0) * 100)} % of the proxy's throughput`
+      log(`  latency at a fixed offered load of ${share} (open loop, counted from each request's due time), ${settings.seconds} s per target:`)
+      log(rateTable(point))
+      const r = rateComparisons[i]
+      if (r !== undefined) log(rateComparisonLine(r))
+    })
+    const moderate = rateComparisons[0]
+    if (moderate === undefined) throw new Error('missing measurement')
+    return scenarioGoals(scenario.title, gw, c, moderate)
   } finally {
     await Promise.all([gateway.child.stop(), proxy.child.stop(), sim.child.stop()])
     await gateway.cleanup()
