@@ -23,7 +23,6 @@ export interface SendOptions {
   /** How long an active job may run before pg-boss considers its worker dead and retries it. */
   expireInSeconds?: number
   retryLimit?: number
-  retryDelaySeconds?: number
   singletonKey?: string
   /** Enqueue inside this transaction, so the job exists exactly when the state change that needs it does. */
   tx?: Queryable

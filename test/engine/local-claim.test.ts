@@ -64,7 +64,7 @@ eachBackend('a claimed job is the row pg-boss would send, already active: fetch 
   const sent = randomUUID()
   const claimed = randomUUID()
   // the options the engine sends its jobs with
-  await queue.send('claims', { n: 1 }, { id: sent, expireInSeconds: 70, retryLimit: 5, retryDelaySeconds: 1 })
+  await queue.send('claims', { n: 1 }, { id: sent, expireInSeconds: 70, retryLimit: 5 })
   const insert = queue.claimedInsert('claims', { n: 1 }, { id: claimed, expireInSeconds: 70, retryLimit: 5 }, 1)
   await driver.query(insert.sql, insert.params)
 

@@ -232,8 +232,9 @@ export class Engine {
       tx,
       ...(deferMs > 0 ? { startAfter: new Date(Date.now() + deferMs) } : {}),
       expireInSeconds: job.expireS,
-      retryLimit: JOB_RETRY_LIMIT,
-      retryDelaySeconds: 1
+      // retried at once (pg-boss's default, as for the claimed first job): a job is retried only when its worker
+      // died or stopped, and the execution row, not the job, says where to resume
+      retryLimit: JOB_RETRY_LIMIT
     })
     if (deferMs > 0) setTimeout(() => this.kick(), deferMs).unref()
   }
