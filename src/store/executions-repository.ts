@@ -154,13 +154,7 @@ function withLogs(changed: string, param: string, other?: string): string {
 /** Another statement to run inside one of this repository's, given the number of its first parameter. */
 export type AlsoStatement = (first: number) => { sql: string; params: unknown[] }
 
-export interface NewExecution {
-  id: string
-  flowId: string
-  revision: number
-  accountId: string
-  status: ExecutionStatus
-  input: unknown
+export interface NewExecution extends Pick<Execution, 'id' | 'flowId' | 'revision' | 'accountId' | 'status' | 'input'> {
   startNode: string
   deadlineAt: Date
   jobId: string

@@ -4,7 +4,7 @@ import t from 'tap'
 import { formatAuthProperties } from '../../src/evercycle/auth-properties.js'
 import { tokenSetFrom } from '../../src/evercycle/tokens.js'
 import type { EvercycleSimulator } from '../../src/simulator/simulator.js'
-import { buildGateway, startSimulator, tempDir } from '../helpers/gateway.js'
+import { buildGateway, startSimulator, tempDir, type Gateway, type Teardown } from '../helpers/gateway.js'
 
 /** Writes an auth.properties holding real simulator tokens that the gateway will find already expired. */
 async function expiredTokenFile(sim: EvercycleSimulator, dir: string): Promise<void> {
@@ -14,12 +14,18 @@ async function expiredTokenFile(sim: EvercycleSimulator, dir: string): Promise<v
   await writeFile(path.join(dir, 'auth.properties'), formatAuthProperties(tokens), { mode: 0o600 })
 }
 
-t.test('200 concurrent calls at expiry cause exactly one upstream refresh', async (t) => {
+/** A gateway whose stored tokens have expired, beside a simulator whose counters start from zero. */
+async function gatewayAtExpiry(t: Teardown): Promise<{ sim: EvercycleSimulator; app: Gateway['app'] }> {
   const sim = await startSimulator(t)
   const dir = await tempDir(t)
   await expiredTokenFile(sim, dir)
   const { app } = await buildGateway(t, { sim, dir })
   sim.reset()
+  return { sim, app }
+}
+
+t.test('200 concurrent calls at expiry cause exactly one upstream refresh', async (t) => {
+  const { sim, app } = await gatewayAtExpiry(t)
   const replies = await Promise.all(Array.from({ length: 200 }, () => app.inject({ method: 'GET', url: '/api/get-all' })))
   t.same(new Set(replies.map((r) => r.statusCode)), new Set([200]))
   t.equal(sim.counts.refreshes, 1, 'one refresh')
@@ -28,27 +34,16 @@ t.test('200 concurrent calls at expiry cause exactly one upstream refresh', asyn
   t.equal(sim.callsTo('GET', '/v1/asset').length, 200)
 })
 
-t.test('a refused refresh falls back to signing in with the service credentials', async (t) => {
-  const sim = await startSimulator(t)
-  const dir = await tempDir(t)
-  await expiredTokenFile(sim, dir)
-  const { app } = await buildGateway(t, { sim, dir })
-  sim.reset()
-  sim.settings.failRefresh = true
-  const replies = await Promise.all(Array.from({ length: 20 }, () => app.inject({ method: 'GET', url: '/api/get-all' })))
-  t.same(new Set(replies.map((r) => r.statusCode)), new Set([200]))
-  t.equal(sim.counts.failedRefreshes, 1)
-  t.equal(sim.counts.signIns, 1)
-})
-
-for (const mode of ['error', 'invalid'] as const) {
-  t.test(`a refresh that fails otherwise (${mode === 'error' ? 'a 500' : 'a 200 without tokens'}) falls back to signing in too`, async (t) => {
-    const sim = await startSimulator(t)
-    const dir = await tempDir(t)
-    await expiredTokenFile(sim, dir)
-    const { app } = await buildGateway(t, { sim, dir })
-    sim.reset()
-    sim.settings.refreshMode = mode
+const REFRESH_FAILURES = [
+  ['refused', 'a 401'],
+  ['error', 'a 500'],
+  ['invalid', 'a 200 without tokens']
+] as const
+for (const [mode, what] of REFRESH_FAILURES) {
+  t.test(`a refresh that fails (${what}) falls back to signing in with the service credentials`, async (t) => {
+    const { sim, app } = await gatewayAtExpiry(t)
+    if (mode === 'refused') sim.settings.failRefresh = true
+    else sim.settings.refreshMode = mode
     const replies = await Promise.all(Array.from({ length: 20 }, () => app.inject({ method: 'GET', url: '/api/get-all' })))
     t.same(new Set(replies.map((r) => r.statusCode)), new Set([200]))
     t.equal(sim.counts.failedRefreshes, 1, 'one refresh attempt')
@@ -59,11 +54,7 @@ for (const mode of ['error', 'invalid'] as const) {
 }
 
 t.test('a renewal a request causes carries that request id upstream', async (t) => {
-  const sim = await startSimulator(t)
-  const dir = await tempDir(t)
-  await expiredTokenFile(sim, dir)
-  const { app } = await buildGateway(t, { sim, dir })
-  sim.reset()
+  const { sim, app } = await gatewayAtExpiry(t)
   sim.settings.failRefresh = true
   const res = await app.inject({ method: 'GET', url: '/api/get-all', headers: { 'x-request-id': 'renewal-trace-1' } })
   t.equal(res.statusCode, 200)

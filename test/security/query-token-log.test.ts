@@ -1,15 +1,20 @@
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import WebSocket from 'ws'
-import { buildFlowRunner } from '../helpers/flowrunner.js'
-import { LogCapture } from '../helpers/gateway.js'
+import { buildFlowRunner, type FlowRunner } from '../helpers/flowrunner.js'
+import { LogCapture, type Teardown } from '../helpers/gateway.js'
 
-t.test('a token passed in the query string (browser WebSockets) never reaches the request log', async (t) => {
+/** A FlowRunner on a loopback port, its log captured, and the admin's token. */
+async function listeningFlowRunner(t: Teardown): Promise<{ logs: LogCapture; fr: FlowRunner; port: number; token: string }> {
   const logs = new LogCapture()
   const fr = await buildFlowRunner(t, { backend: 'pglite', logs })
   await fr.app.listen({ port: 0, host: '127.0.0.1' })
   const port = (fr.app.server.address() as AddressInfo).port
-  const token = fr.admin.token
+  return { logs, fr, port, token: fr.admin.token }
+}
+
+t.test('a token passed in the query string (browser WebSockets) never reaches the request log', async (t) => {
+  const { logs, fr, port, token } = await listeningFlowRunner(t)
   const socket = new WebSocket(`ws://127.0.0.1:${port}/ws/executions/exec-missing?token=${token}&x=1`)
   const status = await new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))
   t.equal(status, 404)
@@ -25,11 +30,7 @@ t.test('a token passed in the query string (browser WebSockets) never reaches th
 })
 
 t.test('a WebSocket upgrade to a route without a WebSocket handler does not log the token in its path', async (t) => {
-  const logs = new LogCapture()
-  const fr = await buildFlowRunner(t, { backend: 'pglite', logs })
-  await fr.app.listen({ port: 0, host: '127.0.0.1' })
-  const port = (fr.app.server.address() as AddressInfo).port
-  const token = fr.admin.token
+  const { logs, fr, port, token } = await listeningFlowRunner(t)
   // GET /api/v1/executions is plain HTTP: once authenticated, @fastify/websocket accepts the upgrade, logs the
   // path and closes the socket
   const socket = new WebSocket(`ws://127.0.0.1:${port}/api/v1/executions?token=${token}`, { headers: { authorization: `Bearer ${token}` } })
