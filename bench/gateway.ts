@@ -83,6 +83,13 @@ async function checkTarget(target: LoadTarget, enveloped: boolean): Promise<void
   }
 }
 
+function medianByP99(runs: RateMeasurement[]): RateMeasurement {
+  const sorted = [...runs].sort((a, b) => a.p99 - b.p99)
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]
+  if (median === undefined) throw new Error('no measurement')
+  return median
+}
+
 function medianByRps(runs: Measurement[]): Measurement {
   const sorted = [...runs].sort((a, b) => a.rps - b.rps)
   const median = sorted[Math.floor((sorted.length - 1) / 2)]
@@ -118,12 +125,15 @@ async function runScenario(scenario: Scenario): Promise<Goal[]> {
     const atRates: RateMeasurement[][] = []
     for (const fraction of RATE_FRACTIONS) {
       const rate = Math.max(100, Math.round((minimal.rps * fraction) / 100) * 100)
-      const point: RateMeasurement[] = []
-      for (const { target } of targets) {
-        progress(`${scenario.title}: ${target.name} at a fixed ${rate} req/s`)
-        point.push(await measureAtRate(target, rate, scenario.connections, settings.seconds, RATE_WARMUP_SECONDS))
+      const byTarget = new Map<string, RateMeasurement[]>(targets.map((t) => [t.target.name, []]))
+      // rounds alternate the targets, as the saturated runs do; each target keeps its median-p99 round
+      for (let round = 1; round <= settings.rounds; round++) {
+        for (const { target } of targets) {
+          progress(`${scenario.title}: ${target.name} at a fixed ${rate} req/s${settings.rounds > 1 ? `, round ${round}/${settings.rounds}` : ''}`)
+          byTarget.get(target.name)?.push(await measureAtRate(target, rate, scenario.connections, settings.seconds, RATE_WARMUP_SECONDS))
+        }
       }
-      atRates.push(point)
+      atRates.push(targets.map((t) => medianByP99(byTarget.get(t.target.name) ?? [])))
     }
     const rateComparisons = atRates.map((point) => {
       const [d, m, g] = point
@@ -139,7 +149,8 @@ async function runScenario(scenario: Scenario): Promise<Goal[]> {
     }
     atRates.forEach((point, i) => {
       const share = `${Math.round((RATE_FRACTIONS[i] ?? 0) * 100)} % of the proxy's throughput`
-      log(`  latency at a fixed offered load of ${share} (open loop, counted from each request's due time), ${settings.seconds} s per target:`)
+      const rounds = settings.rounds > 1 ? `, median-p99 round of ${settings.rounds}` : ''
+      log(`  latency at a fixed offered load of ${share} (open loop, counted from each request's due time), ${settings.seconds} s per target${rounds}:`)
       log(rateTable(point))
       const r = rateComparisons[i]
       if (r !== undefined) log(rateComparisonLine(r))
