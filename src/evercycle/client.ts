@@ -157,7 +157,7 @@ export class EvercycleClient {
     try {
       text = await res.body.text()
     } catch (err) {
-      throw bodyReadError(err)
+      throw toDomainError(err)
     }
     if (res.statusCode === 400 || res.statusCode === 401 || res.statusCode === 403) {
       throw domainError('unauthorized', 'Evercycle refused the credentials', { details: { upstream_status: res.statusCode } })
@@ -241,15 +241,12 @@ function networkReason(err: unknown): string {
 }
 
 /**
- * A failure while reading an upstream body (its headers had arrived): a stall past the body timeout is a 504,
- * a dropped connection a 502, as before the headers. Domain errors pass through as they are.
+ * Transport failures become domain errors; the message names the failure class, never a token or URL query.
+ * Before the headers or while reading a body alike: a stall past the timeout is a 504, a dropped connection a
+ * 502. A domain error passes through as it is.
  */
-export function bodyReadError(err: unknown): DomainError {
-  return isDomainError(err) ? err : toDomainError(err)
-}
-
-/** Transport failures become domain errors; the message names the failure class, never a token or URL query. */
 export function toDomainError(err: unknown): DomainError {
+  if (isDomainError(err)) return err
   const code = errorCode(err)
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return domainError('upstream_timeout', 'Evercycle did not answer in time', { cause: err })

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { domainError } from '../errors.js'
-import { bodyReadError, type UpstreamResponse } from './client.js'
+import { toDomainError, type UpstreamResponse } from './client.js'
 import { isJson } from './is-json.js'
 import { JsonSyntaxChecker } from './json-checker.js'
 
@@ -47,7 +47,7 @@ async function readCapped(it: Chunks, limit: number): Promise<{ chunks: Buffer[]
     try {
       next = await it.next()
     } catch (err) {
-      throw bodyReadError(err)
+      throw toDomainError(err)
     }
     if (next.done === true) return { chunks, size, done: true }
     chunks.push(next.value)
@@ -116,7 +116,7 @@ export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> 
     try {
       body = await res.body.bytes()
     } catch (err) {
-      throw bodyReadError(err)
+      throw toDomainError(err)
     }
     return buffered(statusCode, json, asBuffer(body))
   }

@@ -73,12 +73,6 @@ export class AccountsRepository {
     return rows[0] === undefined ? undefined : toAccount(rows[0])
   }
 
-  /** The generation a token issued now carries. */
-  async tokenGeneration(id: string): Promise<number | undefined> {
-    const { rows } = await this.db.query<{ token_generation: number }>('SELECT token_generation FROM accounts WHERE id = $1', [id])
-    return rows[0]?.token_generation
-  }
-
   /** For login only: the one read that returns the password hash (and the generation the new token gets). */
   async findCredentials(email: string): Promise<{ account: Account; passwordHash: string; tokenGeneration: number } | undefined> {
     const { rows } = await this.db.query<AccountRow & { password_hash: string; token_generation: number }>(

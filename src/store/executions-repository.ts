@@ -244,7 +244,22 @@ export class ExecutionsRepository {
    */
   async saveStep(id: string, step: StepUpdate, logs: readonly NewLog[], also?: AlsoStatement): Promise<boolean> {
     const f = step.final
-    const other = also?.(14)
+    const params: unknown[] = [
+      id,
+      step.nodeId,
+      JSON.stringify(step.result ?? null),
+      step.nextNode,
+      step.attempt,
+      f?.status ?? null,
+      f === undefined ? null : JSON.stringify(f.result ?? null),
+      f?.error ?? null,
+      f?.nodeId ?? null,
+      step.expect.steps,
+      step.expect.attempt,
+      step.jobId ?? null,
+      logsParam(logs)
+    ]
+    const other = also?.(params.length + 1)
     const { rows } = await this.db.query<{ n: number }>(
       withLogs(
         `UPDATE executions
@@ -260,22 +275,7 @@ export class ExecutionsRepository {
         '$13',
         other?.sql
       ),
-      [
-        id,
-        step.nodeId,
-        JSON.stringify(step.result ?? null),
-        step.nextNode,
-        step.attempt,
-        f?.status ?? null,
-        f === undefined ? null : JSON.stringify(f.result ?? null),
-        f?.error ?? null,
-        f?.nodeId ?? null,
-        step.expect.steps,
-        step.expect.attempt,
-        step.jobId ?? null,
-        logsParam(logs),
-        ...(other?.params ?? [])
-      ]
+      other === undefined ? params : [...params, ...other.params]
     )
     return (rows[0]?.n ?? 0) > 0
   }

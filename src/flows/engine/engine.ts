@@ -154,9 +154,9 @@ export class Engine {
     const id = `exec-${randomUUID()}`
     // a worker with a free slot runs the execution itself: its first job is claimed as it is created, so the
     // first node starts right after the commit instead of after the next fetch from the queue
-    const local = !this.stopped && this.hasFreeSlot
+    const status = this.hasFreeSlot ? 'running' : 'queued'
+    const local = status === 'running' && !this.stopped
     if (local) this.active++
-    const status = this.hasFreeSlot || local ? 'running' : 'queued'
     const jobId = randomUUID()
     const claimedAt = Date.now()
     const row: NewExecution = {
