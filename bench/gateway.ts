@@ -16,7 +16,8 @@ import { gatewayAuthMode, gatewayClientHeaders, startGateway, startMinimalProxy,
  *   BENCH_SECONDS (10)         measured seconds per target and round
  *   BENCH_WARMUP_SECONDS (10)  discarded start of each target's run (JIT, pools, token), same connections as the
  *                              measured seconds; a 2-core box needs ~10 s for the gateway's code to be optimised
- *   BENCH_ROUNDS (1)           rounds per scenario; targets alternate and each keeps its median round
+ *   BENCH_ROUNDS (1)           rounds per scenario, each on freshly started processes; targets alternate and each
+ *                              keeps its median round
  *   BENCH_BULK (110000)        assets in the large-body check (~480 bytes each, so ~50 MB)
  *   BENCH_ONLY (fast,slow,large)  which parts to run
  *   BENCH_GATEWAY_AUTH (none)  GATEWAY_AUTH for the gateway; the bench always configures and sends an API key
@@ -97,10 +98,24 @@ function medianByRps(runs: Measurement[]): Measurement {
   return median
 }
 
-async function runScenario(scenario: Scenario): Promise<Goal[]> {
+interface TargetSet {
+  targets: Array<{ target: LoadTarget; enveloped: boolean }>
+  stop: () => Promise<void>
+}
+
+/**
+ * A fresh simulator, minimal proxy and gateway. Every round gets its own: two starts of the same program can
+ * differ by 10 % in throughput for the whole life of the process (how V8 happened to optimise it, where the
+ * scheduler put it), so a single set of processes would make one start's luck the result.
+ */
+async function startTargets(scenario: Scenario): Promise<TargetSet> {
   const sim = await startSimulator(scenario.latencyMs)
   const proxy = await startMinimalProxy(sim.url)
   const gateway = await startGateway(sim.url)
+  const stop = async (): Promise<void> => {
+    await Promise.all([gateway.child.stop(), proxy.child.stop(), sim.child.stop()])
+    await gateway.cleanup()
+  }
   try {
     const targets: Array<{ target: LoadTarget; enveloped: boolean }> = [
       { target: { name: 'direct', url: `${sim.url}/v1/asset`, headers: sim.tokenHeaders, pid: sim.child.pid }, enveloped: false },
@@ -111,57 +126,84 @@ async function runScenario(scenario: Scenario): Promise<Goal[]> {
       }
     ]
     for (const t of targets) await checkTarget(t.target, t.enveloped)
-    const runs = new Map<string, Measurement[]>(targets.map((t) => [t.target.name, []]))
-    for (let round = 1; round <= settings.rounds; round++) {
-      for (const { target } of targets) {
-        progress(`${scenario.title}: ${target.name}${settings.rounds > 1 ? `, round ${round}/${settings.rounds}` : ''}`)
-        const m = await measure(target, scenario.connections, settings.seconds, settings.warmupSeconds)
-        runs.get(target.name)?.push(m)
+    return { targets, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+const TARGET_NAMES = ['direct', 'minimal proxy', 'gateway'] as const
+
+function roundLabel(round: number): string {
+  return settings.rounds > 1 ? `, round ${round}/${settings.rounds}` : ''
+}
+
+async function runScenario(scenario: Scenario): Promise<Goal[]> {
+  const runs = new Map<string, Measurement[]>(TARGET_NAMES.map((name) => [name, []]))
+  for (let round = 1; round <= settings.rounds; round++) {
+    const set = await startTargets(scenario)
+    try {
+      for (const { target } of set.targets) {
+        progress(`${scenario.title}: ${target.name}${roundLabel(round)}`)
+        runs.get(target.name)?.push(await measure(target, scenario.connections, settings.seconds, settings.warmupSeconds))
       }
+    } finally {
+      await set.stop()
     }
-    const [direct, minimal, gw] = targets.map((t) => medianByRps(runs.get(t.target.name) ?? []))
-    if (direct === undefined || minimal === undefined || gw === undefined) throw new Error('missing measurement')
-    const c = compare(direct, minimal, gw)
-    const atRates: RateMeasurement[][] = []
-    for (const fraction of RATE_FRACTIONS) {
-      const rate = Math.max(100, Math.round((minimal.rps * fraction) / 100) * 100)
-      const byTarget = new Map<string, RateMeasurement[]>(targets.map((t) => [t.target.name, []]))
-      // rounds alternate the targets, as the saturated runs do; each target keeps its median-p99 round
-      for (let round = 1; round <= settings.rounds; round++) {
-        for (const { target } of targets) {
-          progress(`${scenario.title}: ${target.name} at a fixed ${rate} req/s${settings.rounds > 1 ? `, round ${round}/${settings.rounds}` : ''}`)
-          byTarget.get(target.name)?.push(await measureAtRate(target, rate, scenario.connections, settings.seconds, RATE_WARMUP_SECONDS))
+  }
+  const [direct, minimal, gw] = TARGET_NAMES.map((name) => medianByRps(runs.get(name) ?? []))
+  if (direct === undefined || minimal === undefined || gw === undefined) throw new Error('missing measurement')
+  const c = compare(direct, minimal, gw)
+
+  const rates = RATE_FRACTIONS.map((fraction) => Math.max(100, Math.round((minimal.rps * fraction) / 100) * 100))
+  // byRate[i] holds, per target, one fixed-load measurement per round at rates[i]
+  const byRate = rates.map(() => new Map<string, RateMeasurement[]>(TARGET_NAMES.map((name) => [name, []])))
+  for (let round = 1; round <= settings.rounds; round++) {
+    const set = await startTargets(scenario)
+    try {
+      for (const { target } of set.targets) {
+        // fresh processes: the same saturated warm-up as above before any latency is counted
+        progress(`${scenario.title}: ${target.name} warm-up for the fixed loads${roundLabel(round)}`)
+        await measure(target, scenario.connections, settings.warmupSeconds, 0)
+      }
+      for (const [i, rate] of rates.entries()) {
+        for (const { target } of set.targets) {
+          progress(`${scenario.title}: ${target.name} at a fixed ${rate} req/s${roundLabel(round)}`)
+          byRate[i]?.get(target.name)?.push(await measureAtRate(target, rate, scenario.connections, settings.seconds, RATE_WARMUP_SECONDS))
         }
       }
-      atRates.push(targets.map((t) => medianByP99(byTarget.get(t.target.name) ?? [])))
+    } finally {
+      await set.stop()
     }
-    const rateComparisons = atRates.map((point) => {
-      const [d, m, g] = point
-      if (d === undefined || m === undefined || g === undefined) throw new Error('missing measurement')
-      return compareAtRate(d, m, g)
-    })
-    log()
-    log(`${scenario.title}, ${scenario.connections} connections, GET get-all, ${settings.seconds} s per target`)
-    log(table([direct, minimal, gw]))
-    log(comparisonLine(c))
-    if (settings.rounds > 1) {
-      for (const [name, list] of runs) log(`  ${name} req/s per round: ${list.map((m) => Math.round(m.rps)).join(', ')}`)
-    }
-    atRates.forEach((point, i) => {
-      const share = `${Math.round((RATE_FRACTIONS[i] ?? 0) * 100)} % of the proxy's throughput`
-      const rounds = settings.rounds > 1 ? `, median-p99 round of ${settings.rounds}` : ''
-      log(`  latency at a fixed offered load of ${share} (open loop, counted from each request's due time), ${settings.seconds} s per target${rounds}:`)
-      log(rateTable(point))
-      const r = rateComparisons[i]
-      if (r !== undefined) log(rateComparisonLine(r))
-    })
-    const moderate = rateComparisons[0]
-    if (moderate === undefined) throw new Error('missing measurement')
-    return scenarioGoals(scenario.title, gw, c, moderate)
-  } finally {
-    await Promise.all([gateway.child.stop(), proxy.child.stop(), sim.child.stop()])
-    await gateway.cleanup()
   }
+  const atRates = byRate.map((byTarget) => TARGET_NAMES.map((name) => medianByP99(byTarget.get(name) ?? [])))
+  const rateComparisons = atRates.map((point) => {
+    const [d, m, g] = point
+    if (d === undefined || m === undefined || g === undefined) throw new Error('missing measurement')
+    return compareAtRate(d, m, g)
+  })
+  log()
+  log(`${scenario.title}, ${scenario.connections} connections, GET get-all, ${settings.seconds} s per target`)
+  log(table([direct, minimal, gw]))
+  log(comparisonLine(c))
+  if (settings.rounds > 1) {
+    for (const [name, list] of runs) log(`  ${name} req/s per round: ${list.map((m) => Math.round(m.rps)).join(', ')}`)
+    const proxyRuns = runs.get('minimal proxy') ?? []
+    const ratios = (runs.get('gateway') ?? []).map((m, i) => (m.rps / (proxyRuns[i]?.rps ?? NaN)).toFixed(2))
+    log(`  gateway/proxy per round (fresh processes each): ${ratios.join(', ')}`)
+  }
+  atRates.forEach((point, i) => {
+    const share = `${Math.round((RATE_FRACTIONS[i] ?? 0) * 100)} % of the proxy's throughput`
+    const rounds = settings.rounds > 1 ? `, median-p99 round of ${settings.rounds}` : ''
+    log(`  latency at a fixed offered load of ${share} (open loop, counted from each request's due time), ${settings.seconds} s per target${rounds}:`)
+    log(rateTable(point))
+    const r = rateComparisons[i]
+    if (r !== undefined) log(rateComparisonLine(r))
+  })
+  const moderate = rateComparisons[0]
+  if (moderate === undefined) throw new Error('missing measurement')
+  return scenarioGoals(scenario.title, gw, c, moderate)
 }
 
 const LARGE_BODY_LIMIT = 30 * 1024 * 1024
