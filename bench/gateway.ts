@@ -84,18 +84,12 @@ async function checkTarget(target: LoadTarget, enveloped: boolean): Promise<void
   }
 }
 
-function medianByP99(runs: RateMeasurement[]): RateMeasurement {
-  const sorted = [...runs].sort((a, b) => a.p99 - b.p99)
-  const median = sorted[Math.floor((sorted.length - 1) / 2)]
-  if (median === undefined) throw new Error('no measurement')
-  return median
-}
-
-function medianByRps(runs: Measurement[]): Measurement {
-  const sorted = [...runs].sort((a, b) => a.rps - b.rps)
-  const median = sorted[Math.floor((sorted.length - 1) / 2)]
-  if (median === undefined) throw new Error('no measurement')
-  return median
+/** The round in the middle when `runs` are ordered by `key` (the lower middle of an even count). */
+function median<T>(runs: T[], key: (run: T) => number): T {
+  const sorted = [...runs].sort((a, b) => key(a) - key(b))
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)]
+  if (middle === undefined) throw new Error('no measurement')
+  return middle
 }
 
 interface TargetSet {
@@ -152,7 +146,7 @@ async function runScenario(scenario: Scenario): Promise<Goal[]> {
       await set.stop()
     }
   }
-  const [direct, minimal, gw] = TARGET_NAMES.map((name) => medianByRps(runs.get(name) ?? []))
+  const [direct, minimal, gw] = TARGET_NAMES.map((name) => median(runs.get(name) ?? [], (m) => m.rps))
   if (direct === undefined || minimal === undefined || gw === undefined) throw new Error('missing measurement')
   const c = compare(direct, minimal, gw)
 
@@ -177,7 +171,7 @@ async function runScenario(scenario: Scenario): Promise<Goal[]> {
       await set.stop()
     }
   }
-  const atRates = byRate.map((byTarget) => TARGET_NAMES.map((name) => medianByP99(byTarget.get(name) ?? [])))
+  const atRates = byRate.map((byTarget) => TARGET_NAMES.map((name) => median(byTarget.get(name) ?? [], (m) => m.p99)))
   const rateComparisons = atRates.map((point) => {
     const [d, m, g] = point
     if (d === undefined || m === undefined || g === undefined) throw new Error('missing measurement')
@@ -239,7 +233,7 @@ async function main(): Promise<number> {
   log(`Evercycle gateway bench: node ${process.version}, ${cpus().length} CPUs, load average ${load}`)
   if (process.env.BENCH_GATEWAY_SERVER !== undefined) log(`gateway build: ${process.env.BENCH_GATEWAY_SERVER}`)
   log(
-    `${settings.seconds} s measured per target after ${settings.warmupSeconds} s of warm-up on the same connections, ${settings.rounds} round(s); ` +
+    `${settings.seconds} s measured per target after ${settings.warmupSeconds} s of warm-up on the same connections, ${settings.rounds} round(s) on fresh processes; ` +
       `gateway GATEWAY_AUTH=${gatewayAuthMode}, LOG_LEVEL=warn; autocannon, simulator, proxy and gateway share the machine`
   )
   const goals: Goal[] = []
