@@ -8,15 +8,16 @@ type HeaderList = ReadonlyArray<readonly [string, OutgoingHttpHeader]>
 
 /**
  * Security headers of the JSON API (every response but the docs UI's pages), as OWASP's REST cheat sheet
- * lists them: a CSP that allows nothing and no framing, no sniffing, HSTS, and a cross-origin resource policy
- * so CORS, not CORP, decides who reads responses. Helmet's other headers steer how a browser treats an HTML
+ * lists them: a CSP that allows nothing and no framing, no sniffing, and HSTS (on secure requests only, see
+ * `hsts`). No Cross-Origin-Resource-Policy: its absence restricts nothing, which is all `cross-origin` would
+ * say, and CORS decides who reads responses. Helmet's other headers steer how a browser treats an HTML
  * document (referrer, DNS prefetch, opener, legacy IE and Flash switches): a JSON body has no use for them,
  * and each costs every response a header to validate and write, and every client one to parse.
  */
 const API_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-  crossOriginResourcePolicy: { policy: 'cross-origin' },
-  strictTransportSecurity: { maxAge: 15552000, includeSubDomains: true },
+  crossOriginResourcePolicy: false,
+  strictTransportSecurity: false,
   xContentTypeOptions: true,
   xFrameOptions: { action: 'deny' },
   crossOriginEmbedderPolicy: false,
@@ -49,7 +50,7 @@ const DOCUMENT_OPTIONS: HelmetOptions = {
   crossOriginResourcePolicy: { policy: 'cross-origin' },
   crossOriginOpenerPolicy: { policy: 'same-origin' },
   crossOriginEmbedderPolicy: false,
-  strictTransportSecurity: { maxAge: 15552000, includeSubDomains: true },
+  strictTransportSecurity: false,
   // helmet's default is SAMEORIGIN, which would contradict frame-ancestors 'none' above for old browsers
   xFrameOptions: { action: 'deny' }
 }
@@ -70,10 +71,22 @@ export function securityHeaders(options: HelmetOptions): HeaderList {
   return headers
 }
 
+/**
+ * HSTS, sent only on requests that arrived over HTTPS: on TLS to this server, or through a trusted proxy
+ * (TRUST_PROXY) that says `X-Forwarded-Proto: https`, as Caddy does. RFC 6797 §7.2: a host must not send it
+ * over plain HTTP, where an attacker could forge or strip it anyway.
+ */
+const HSTS = securityHeaders({ strictTransportSecurity: { maxAge: 15552000, includeSubDomains: true } }).find(
+  ([name]) => name === 'strict-transport-security'
+)
+
 function headerHook(headers: HeaderList): onRequestHookHandler {
+  if (HSTS === undefined) throw new Error('helmet set no Strict-Transport-Security header')
+  const [hstsName, hstsValue] = HSTS
   // synchronous: an async hook costs every request a promise and a microtask
-  return (_request, reply, done) => {
+  return (request, reply, done) => {
     for (const [name, value] of headers) reply.header(name, value)
+    if (request.protocol === 'https') reply.header(hstsName, hstsValue)
     done()
   }
 }

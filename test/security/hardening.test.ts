@@ -128,8 +128,8 @@ t.test('security headers: the API set on JSON responses, the HTML document set o
     t.equal(res.headers['x-content-type-options'], 'nosniff', url)
     t.equal(res.headers['content-security-policy'], "default-src 'none';frame-ancestors 'none'", url)
     t.equal(res.headers['x-frame-options'], 'DENY', url)
-    t.equal(res.headers['cross-origin-resource-policy'], 'cross-origin', url)
-    t.equal(res.headers['strict-transport-security'], 'max-age=15552000; includeSubDomains', url)
+    t.equal(res.headers['cross-origin-resource-policy'], undefined, `${url}: CORS, not CORP, decides who reads it`)
+    t.equal(res.headers['strict-transport-security'], undefined, `${url}: no HSTS over plain HTTP (RFC 6797 §7.2)`)
     t.equal(res.headers['x-powered-by'], undefined, url)
     t.equal(res.headers['referrer-policy'], undefined, `${url}: no HTML document headers`)
   }
@@ -144,6 +144,24 @@ t.test('security headers: the API set on JSON responses, the HTML document set o
   t.equal(ui.headers['cross-origin-resource-policy'], 'cross-origin')
   // the legacy header says what CSP's frame-ancestors 'none' says, for browsers that only know the former
   t.equal(ui.headers['x-frame-options'], 'DENY', 'the docs UI may not be framed, like the API')
+  t.equal(ui.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP')
+})
+
+t.test('HSTS only on requests that arrived over HTTPS, as a trusted proxy reports it', async (t) => {
+  const sim = await startSimulator(t)
+  const HSTS = 'max-age=15552000; includeSubDomains'
+  const behindCaddy = await buildGateway(t, { sim, env: { TRUST_PROXY: '127.0.0.1' } })
+  for (const url of ['/api/health', '/api/get-all', '/api/nope', '/docs/']) {
+    const secure = await behindCaddy.app.inject({ method: 'GET', url, headers: { 'x-forwarded-proto': 'https' } })
+    t.equal(secure.headers['strict-transport-security'], HSTS, `${url} over https through the trusted proxy`)
+    const plain = await behindCaddy.app.inject({ method: 'GET', url, headers: { 'x-forwarded-proto': 'http' } })
+    t.equal(plain.headers['strict-transport-security'], undefined, `${url} over http through the trusted proxy`)
+  }
+  // a client talking to the gateway directly can't claim HTTPS for itself
+  const direct = await buildGateway(t, { sim })
+  const forged = await direct.app.inject({ method: 'GET', url: '/api/health', headers: { 'x-forwarded-proto': 'https' } })
+  t.equal(forged.statusCode, 200)
+  t.equal(forged.headers['strict-transport-security'], undefined)
 })
 
 t.test('no token, password, API key, cookie or session id appears in any log line at trace level', async (t) => {
