@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { Child } from './children.js'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createSchemas, type PgSchemas } from './flow-server.js'
 import { freePort, waitFor200 } from './http.js'
+import { serverNodeFlags } from './server-flags.js'
 import { BENCH_API_KEY, baseEnv, SIM_PASSWORD, SIM_USERNAME } from './targets.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -45,7 +46,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     const port = await freePort()
     ports.push(port)
     replicas.push(
-      new Child(`gateway ${i + 1}`, [SERVER_JS], {
+      new Child(`gateway ${i + 1}`, [...serverNodeFlags(), SERVER_JS], {
         ...baseEnv(),
         NODE_ENV: 'production',
         PORT: String(port),

@@ -8,6 +8,7 @@ import pg from 'pg'
 import { Child } from './children.js'
 import { Inspector } from './flow-inspector.js'
 import { freePort, getText, waitFor200 } from './http.js'
+import { serverNodeFlags } from './server-flags.js'
 import { baseEnv, SIM_PASSWORD, SIM_USERNAME } from './targets.js'
 
 // compiled layout: dist/bench/lib/ beside dist/src/
@@ -153,7 +154,7 @@ export async function startFlowServer(o: FlowServerOptions): Promise<FlowServer>
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
   // the inspector lets the bench force a full GC before it reads "RSS at rest" (and read the heap after it)
   const inspectPort = await freePort()
-  const child = new Child(`server (${o.backend}, concurrency ${o.concurrency})`, [`--inspect=127.0.0.1:${inspectPort}`, ...nodeArgs, SERVER_JS], env)
+  const child = new Child(`server (${o.backend}, concurrency ${o.concurrency})`, [`--inspect=127.0.0.1:${inspectPort}`, ...serverNodeFlags(), ...nodeArgs, SERVER_JS], env)
   const url = `http://127.0.0.1:${port}`
   const cleanup = async (): Promise<void> => {
     await rm(dir, { recursive: true, force: true })

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Child } from './children.js'
 import { freePort, postJson, waitFor200 } from './http.js'
+import { serverNodeFlags } from './server-flags.js'
 
 export const SIM_USERNAME = 'demo@evercycle.test'
 export const SIM_PASSWORD = 'demo-password'
@@ -68,7 +69,7 @@ export interface Proxy {
 
 export async function startMinimalProxy(upstream: string): Promise<Proxy> {
   const port = await freePort()
-  const child = new Child('minimal proxy', [PROXY_JS, '--upstream', upstream, '--port', String(port)], baseEnv())
+  const child = new Child('minimal proxy', [...serverNodeFlags(), PROXY_JS, '--upstream', upstream, '--port', String(port)], baseEnv())
   const url = announcedUrl(await child.firstJsonLine(), 'proxy', child.name)
   return { child, url }
 }
@@ -106,7 +107,7 @@ export async function startGateway(upstream: string): Promise<Gateway> {
   }
   // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it, or V8 heap flags to compare
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
-  const child = new Child('gateway', [...nodeArgs, SERVER_JS], env)
+  const child = new Child('gateway', [...serverNodeFlags(), ...nodeArgs, SERVER_JS], env)
   const url = `http://127.0.0.1:${port}`
   const cleanup = async (): Promise<void> => {
     await rm(dir, { recursive: true, force: true })
