@@ -9,7 +9,7 @@ type HeaderList = ReadonlyArray<readonly [string, OutgoingHttpHeader]>
 /**
  * Security headers of the JSON API (every response but the docs UI's pages), as OWASP's REST cheat sheet
  * lists them: a CSP that allows nothing and no framing, no sniffing, and HSTS (on secure requests only, see
- * `hsts`). No Cross-Origin-Resource-Policy: its absence restricts nothing, which is all `cross-origin` would
+ * `HSTS`). No Cross-Origin-Resource-Policy: its absence restricts nothing, which is all `cross-origin` would
  * say, and CORS decides who reads responses. Helmet's other headers steer how a browser treats an HTML
  * document (referrer, DNS prefetch, opener, legacy IE and Flash switches): a JSON body has no use for them,
  * and each costs every response a header to validate and write, and every client one to parse.
