@@ -79,25 +79,29 @@ export function securityHeaders(options: HelmetOptions): HeaderList {
 const HSTS = securityHeaders({ strictTransportSecurity: { maxAge: 15552000, includeSubDomains: true } }).find(
   ([name]) => name === 'strict-transport-security'
 )
+if (HSTS === undefined) throw new Error('helmet set no Strict-Transport-Security header')
+const [HSTS_NAME, HSTS_VALUE] = HSTS
 
-function headerHook(headers: HeaderList): onRequestHookHandler {
-  if (HSTS === undefined) throw new Error('helmet set no Strict-Transport-Security header')
-  const [hstsName, hstsValue] = HSTS
+/** Sets `headers` on every response; with `hsts`, Strict-Transport-Security too on secure requests. */
+function headerHook(headers: HeaderList, hsts: boolean): onRequestHookHandler {
   // synchronous: an async hook costs every request a promise and a microtask
   return (request, reply, done) => {
     for (const [name, value] of headers) reply.header(name, value)
-    if (request.protocol === 'https') reply.header(hstsName, hstsValue)
+    if (hsts && request.protocol === 'https') reply.header(HSTS_NAME, HSTS_VALUE)
     done()
   }
 }
 
-/** For the docs UI's routes (`uiHooks.onRequest`): the HTML document set, over the API set already there. */
-export const documentHeaders: onRequestHookHandler = headerHook(securityHeaders(DOCUMENT_OPTIONS))
+/**
+ * For the docs UI's routes (`uiHooks.onRequest`): the HTML document set, over the API set already there (HSTS
+ * included: the global hook has decided it).
+ */
+export const documentHeaders: onRequestHookHandler = headerHook(securityHeaders(DOCUMENT_OPTIONS), false)
 
 export default fp(
   async (app) => {
     // before routing-dependent hooks: 404s, errors and CORS preflights carry them too
-    app.addHook('onRequest', headerHook(securityHeaders(API_OPTIONS)))
+    app.addHook('onRequest', headerHook(securityHeaders(API_OPTIONS), true))
   },
   { name: 'security-headers' }
 )
