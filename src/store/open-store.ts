@@ -24,7 +24,11 @@ export async function openStore(settings: StoreSettings, log: StoreLog): Promise
           poolSize: settings.databasePoolSize,
           onPoolError: (err) => log.error({ err }, 'idle database connection failed')
         })
-      : await openPgliteDriver(path.join(settings.dataDir, 'pglite'))
+      : await openPgliteDriver(path.join(settings.dataDir, 'pglite'), {
+          onVacuum: (err) => {
+            if (err !== undefined) log.error({ err }, 'vacuuming the embedded database failed')
+          }
+        })
   try {
     const applied = await migrate(driver)
     log.info({ driver: driver.kind, applied }, 'database ready')

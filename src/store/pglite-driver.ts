@@ -24,11 +24,25 @@ function wrap(target: PGlite | Transaction): Queryable {
 }
 
 /**
+ * How often the embedded database is vacuumed. PGlite is PostgreSQL in single-user mode: no autovacuum worker
+ * runs, so without this nothing would reclaim the row versions that pg-boss and the repositories update and
+ * delete, and a long-running box's tables would only grow. A pass over a small database takes milliseconds.
+ */
+export const VACUUM_INTERVAL_MS = 15 * 60_000
+
+export interface PgliteDriverOptions {
+  /** Milliseconds between vacuum passes (`VACUUM_INTERVAL_MS`). */
+  vacuumIntervalMs?: number
+  /** Told after each timed pass, with the error if it failed (the store logs it; the timer keeps going). */
+  onVacuum?: (err: Error | undefined) => void
+}
+
+/**
  * Embedded PostgreSQL (WASM) in a directory: one connection, so PGlite serialises every query itself and a
  * transaction holds the database until it ends. Only one process may open a directory: a lock file beside it
- * (`<dir>.lock`) refuses a second.
+ * (`<dir>.lock`) refuses a second. `VACUUM (ANALYZE)` runs on a timer, standing in for autovacuum.
  */
-export async function openPgliteDriver(dir: string | undefined): Promise<Driver> {
+export async function openPgliteDriver(dir: string | undefined, options: PgliteDriverOptions = {}): Promise<Driver> {
   let unlock = async (): Promise<void> => undefined
   if (dir !== undefined) {
     await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -42,6 +56,24 @@ export async function openPgliteDriver(dir: string | undefined): Promise<Driver>
     throw err
   }
   const self = wrap(db)
+  let vacuuming: Promise<void> | undefined
+  const vacuum = async (): Promise<void> => {
+    let failure: Error | undefined
+    try {
+      // queued behind any transaction under way: PGlite runs one statement at a time
+      await self.exec('VACUUM (ANALYZE)')
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err))
+    }
+    options.onVacuum?.(failure)
+  }
+  const timer = setInterval(() => {
+    // a pass still running (a slow disk) is not doubled up
+    vacuuming ??= vacuum().finally(() => {
+      vacuuming = undefined
+    })
+  }, options.vacuumIntervalMs ?? VACUUM_INTERVAL_MS)
+  timer.unref()
   return {
     kind: 'pglite',
     query: self.query,
@@ -54,6 +86,8 @@ export async function openPgliteDriver(dir: string | undefined): Promise<Driver>
       }
     },
     async close(): Promise<void> {
+      clearInterval(timer)
+      await vacuuming
       if (!db.closed) await db.close()
       await unlock()
     }
