@@ -110,23 +110,38 @@ t.test('a PGlite directory is opened by one driver at a time; a lock left by a d
   await rm(`${dir}.lock`)
 })
 
+/** Watches a driver's timed vacuum passes: how many ran, their errors, and a wait for the next ones. */
+class VacuumPasses {
+  count = 0
+  readonly errors: Error[] = []
+  private waiters: Array<{ count: number; resolve: () => void }> = []
+
+  readonly onVacuum = (err: Error | undefined): void => {
+    this.count++
+    if (err !== undefined) this.errors.push(err)
+    this.waiters = this.waiters.filter((w) => (w.count <= this.count ? (w.resolve(), false) : true))
+  }
+
+  /**
+   * Resolves once `more` passes after the ones counted so far have ended. The driver's timer is unref'd (it must
+   * not keep a process alive), so an idle test process would exit before it fires: a ref'd timer holds it meanwhile.
+   */
+  async next(more = 1): Promise<void> {
+    const count = this.count + more
+    const keepAlive = setInterval(() => undefined, 60_000)
+    try {
+      await new Promise<void>((resolve) => this.waiters.push({ count, resolve }))
+    } finally {
+      clearInterval(keepAlive)
+    }
+  }
+}
+
 t.test('PGlite runs no autovacuum: the driver vacuums on a timer, so churned rows free their space for reuse', async (t) => {
   const dir = path.join(await tempDir(t, 'fr-vacuum-'), 'pglite')
   await seedPglite(path.dirname(dir))
-  let passes = 0
-  let failure: Error | undefined
-  let resolvePass: () => void = () => undefined
-  const firstPass = new Promise<void>((resolve) => {
-    resolvePass = resolve
-  })
-  const db = await openPgliteDriver(dir, {
-    vacuumIntervalMs: 20,
-    onVacuum: (err) => {
-      passes++
-      failure ??= err
-      resolvePass()
-    }
-  })
+  const passes = new VacuumPasses()
+  const db = await openPgliteDriver(dir, { vacuumIntervalMs: 20, onVacuum: passes.onVacuum })
   t.teardown(() => db.close())
   // every row rewritten once: the table now holds as many dead row versions as live ones
   await db.exec(`CREATE TABLE churn (id integer PRIMARY KEY, v text);
@@ -135,11 +150,9 @@ t.test('PGlite runs no autovacuum: the driver vacuums on a timer, so churned row
   const size = async (): Promise<number> =>
     (await db.query<{ bytes: number }>("SELECT pg_total_relation_size('churn')::int AS bytes")).rows[0]?.bytes ?? 0
   const before = await size()
-  const passesBefore = passes
-  await firstPass
-  // a pass that began before the rewrite may not have seen it: wait for one that started after
-  while (passes <= passesBefore + 1) await new Promise<void>((resolve) => setImmediate(resolve))
-  t.equal(failure, undefined, 'the timed passes succeed')
+  // a pass that began before the rewrite may not have seen it: the second from now started after it
+  await passes.next(2)
+  t.same(passes.errors, [], 'the timed passes succeed')
   const stats = await db.query<{ vacuum_count: number }>(
     "SELECT vacuum_count::int AS vacuum_count FROM pg_stat_user_tables WHERE relname = 'churn'"
   )
@@ -153,21 +166,11 @@ t.test('PGlite runs no autovacuum: the driver vacuums on a timer, so churned row
 t.test('closing the driver stops its vacuum timer and waits for a pass under way', async (t) => {
   const dir = path.join(await tempDir(t, 'fr-vacuum-close-'), 'pglite')
   await seedPglite(path.dirname(dir))
-  const errors: Error[] = []
-  let resolvePass: () => void = () => undefined
-  const firstPass = new Promise<void>((resolve) => {
-    resolvePass = resolve
-  })
-  const db = await openPgliteDriver(dir, {
-    vacuumIntervalMs: 1,
-    onVacuum: (err) => {
-      if (err !== undefined) errors.push(err)
-      resolvePass()
-    }
-  })
-  await firstPass
+  const passes = new VacuumPasses()
+  const db = await openPgliteDriver(dir, { vacuumIntervalMs: 1, onVacuum: passes.onVacuum })
+  await passes.next()
   await db.close()
-  t.same(errors, [], 'no pass ran against the closed database')
+  t.same(passes.errors, [], 'no pass ran against the closed database')
   // the lock was released: the directory opens again
   const again = await openPgliteDriver(dir)
   t.equal((await again.query<{ ok: number }>('SELECT 1 AS ok')).rows[0]?.ok, 1)
