@@ -33,7 +33,7 @@ export const VACUUM_INTERVAL_MS = 15 * 60_000
 export interface PgliteDriverOptions {
   /** Milliseconds between vacuum passes (`VACUUM_INTERVAL_MS`). */
   vacuumIntervalMs?: number
-  /** Told after each timed pass, with the error if it failed (the store logs it; the timer keeps going). */
+  /** Told after each timed pass, with the error if it failed (the store logs it; the timer keeps going). Must not throw. */
   onVacuum?: (err: Error | undefined) => void
 }
 
@@ -65,7 +65,11 @@ export async function openPgliteDriver(dir: string | undefined, options: PgliteD
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err))
     }
-    options.onVacuum?.(failure)
+    try {
+      options.onVacuum?.(failure)
+    } catch {
+      // a throwing observer must not turn into an unhandled rejection on a timer
+    }
   }
   const timer = setInterval(() => {
     // a pass still running (a slow disk) is not doubled up
