@@ -11,6 +11,7 @@ import { fmtMb, fmtMs, goalLines, type Goal } from './lib/report.js'
 import type { Inspector } from './lib/flow-inspector.js'
 import { restingRss } from './lib/rss.js'
 import { startSimulator } from './lib/targets.js'
+import { envNumber } from './lib/env.js'
 
 /**
  * `npm run bench:flows`: FlowRunner executions per second for the demo's flow (transform → evercycle get-all
@@ -40,14 +41,6 @@ import { startSimulator } from './lib/targets.js'
  * (the server runs with --inspect on a loopback port, bench only): without it, RSS at rest says how far the heap
  * had grown since V8's last major GC, which rises and falls by tens of MB from round to round with no leak.
  */
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`)
-  return value
-}
-
 function envList(name: string, fallback: string): string[] {
   return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter((s) => s !== '')
 }

@@ -6,6 +6,7 @@ import { largeBodyCheck } from './lib/large-body.js'
 import { measure, type LoadTarget, type Measurement } from './lib/load.js'
 import { compare, compareAtRate, comparisonLine, fmtMb, goalLines, rateComparisonLine, rateTable, scenarioGoals, table, type Goal } from './lib/report.js'
 import { gatewayAuthMode, gatewayClientHeaders, startGateway, startMinimalProxy, startSimulator } from './lib/targets.js'
+import { envNumber } from './lib/env.js'
 
 /**
  * `npm run bench`: the simulator directly, a minimal Fastify + undici proxy and the gateway, each as its own
@@ -24,14 +25,6 @@ import { gatewayAuthMode, gatewayClientHeaders, startGateway, startMinimalProxy,
  *   BENCH_GATEWAY_SERVER       another build's dist/src/server.js to measure instead of this tree's
  *   BENCH_GATEWAY_NODE_ARGS    node flags for the gateway process (a profiler, V8 heap sizes)
  */
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`)
-  return value
-}
-
 const settings = {
   seconds: envNumber('BENCH_SECONDS', 10),
   warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', 10),
