@@ -13,6 +13,8 @@ declare module 'autocannon' {
       method?: string
       headers?: Record<string, string>
       title?: string
+      /** Requests per second across all connections: a fixed offered load instead of as fast as possible. */
+      overallRate?: number
     }
 
     interface Stats {

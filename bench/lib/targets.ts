@@ -87,7 +87,8 @@ process.once('exit', () => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
 })
 
-export async function startGateway(upstream: string): Promise<Gateway> {
+/** `serverJs`: another build's dist/src/server.js (default: BENCH_GATEWAY_SERVER, else this tree's). */
+export async function startGateway(upstream: string, serverJs = SERVER_JS): Promise<Gateway> {
   const dir = await mkdtemp(path.join(tmpdir(), 'evercycle-bench-'))
   tempDirs.add(dir)
   const port = await freePort()
@@ -107,7 +108,7 @@ export async function startGateway(upstream: string): Promise<Gateway> {
   }
   // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it, or V8 heap flags to compare
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
-  const child = new Child('gateway', [...serverNodeFlags(), ...nodeArgs, SERVER_JS], env)
+  const child = new Child('gateway', [...serverNodeFlags(), ...nodeArgs, serverJs], env)
   const url = `http://127.0.0.1:${port}`
   const cleanup = async (): Promise<void> => {
     await rm(dir, { recursive: true, force: true })
