@@ -189,11 +189,14 @@ nodes:
     const socket = new WebSocket(`${b.url.replace('http', 'ws')}/ws/executions/${id}`, { headers: { authorization: `Bearer ${token}` } })
     const messages: Array<{ type: string }> = []
     const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)))
+    // A may have run the delay node before B's socket subscribed: then the state B sends on connect already
+    // names `done` as the next node, and no node_completed for `start` will come
     const delayed = new Promise<void>((resolve) =>
       socket.on('message', (data: Buffer) => {
         const m = JSON.parse(data.toString()) as { type: string; node_id?: string }
         messages.push(m)
         if (m.type === 'node_completed' && m.node_id === 'start') resolve()
+        if (m.type === 'execution_update' && m.node_id === 'done') resolve()
       })
     )
     await delayed
