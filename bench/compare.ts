@@ -1,10 +1,11 @@
-import autocannon from 'autocannon'
+import type autocannon from 'autocannon'
 import path from 'node:path'
 import { crashes, killChildrenOnExit, stopAll, type Child } from './lib/children.js'
 import { processCpuMs } from './lib/cpu.js'
 import { summarizePaired, type PairedRound } from './lib/paired.js'
 import { gatewayClientHeaders, startGateway, startMinimalProxy, startSimulator } from './lib/targets.js'
 import { envNumber } from './lib/env.js'
+import { run } from './lib/load.js'
 
 /**
  * `npm run bench:compare -- <B> [<A>]`: CPU per request of two builds measured side by side. A and B run at
@@ -38,7 +39,7 @@ function parseBuild(arg: string | undefined): Build {
 }
 
 function describe(build: Build): string {
-  return build.kind === 'proxy' ? 'minimal proxy' : (build.serverJs ?? 'this tree')
+  return build.kind === 'proxy' ? 'minimal proxy' : (build.serverJs ?? process.env.BENCH_GATEWAY_SERVER ?? 'this tree')
 }
 
 interface Running {
@@ -56,18 +57,13 @@ async function start(build: Build, upstream: string): Promise<Running> {
 }
 
 function load(url: string, seconds: number, rate: number | undefined): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url: `${url}/api/get-all`,
-        headers: gatewayClientHeaders,
-        connections: CONNECTIONS,
-        duration: seconds,
-        timeout: 10,
-        ...(rate === undefined ? {} : { overallRate: rate })
-      },
-      (err, result) => (err === null ? resolve(result) : reject(err))
-    )
+  return run({
+    url: `${url}/api/get-all`,
+    headers: gatewayClientHeaders,
+    connections: CONNECTIONS,
+    duration: seconds,
+    timeout: 10,
+    ...(rate === undefined ? {} : { overallRate: rate })
   })
 }
 

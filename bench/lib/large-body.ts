@@ -1,6 +1,7 @@
 import { request } from 'undici'
 import { getText } from './http.js'
 import { rssOf, RssSampler } from './rss.js'
+import { median } from './stats.js'
 
 export interface LargeBodyResult {
   status: number
@@ -15,11 +16,6 @@ export interface LargeBodyResult {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-function median(values: number[]): number | undefined {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
 
 function envelopeProblem(text: string, bulk: number): string | undefined {
   let parsed: unknown
@@ -81,7 +77,7 @@ export async function largeBodyCheck(gatewayUrl: string, pid: number, headers: R
     bytes,
     seconds,
     problem,
-    baselineRss: median(quiet),
+    baselineRss: quiet.length === 0 ? undefined : median(quiet),
     peakRss: sampler.samples > 0 ? sampler.peak : undefined,
     samples: sampler.samples
   }

@@ -30,7 +30,8 @@ interface RunHooks {
   onError?: () => void
 }
 
-function run(options: autocannon.Options, hooks: RunHooks = {}): Promise<autocannon.Result> {
+/** One autocannon run, resolved with its result; `hooks` see every response and every failed request. */
+export function run(options: autocannon.Options, hooks: RunHooks = {}): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(options, (err, result) => (err === null ? resolve(result) : reject(err)))
     const { onResponse, onError } = hooks

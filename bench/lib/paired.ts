@@ -1,3 +1,5 @@
+import { median } from './stats.js'
+
 /** One window in which both builds served the same fixed load at the same time. */
 export interface PairedRound {
   /** Which start (fresh pair of processes) the round ran on, from 1. */
@@ -14,13 +16,6 @@ export interface PairedSummary {
   high: number
   /** The median ratio of each start, in start order: how much one start's luck moved the result. */
   perStart: number[]
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN
-  const sorted = [...values].sort((x, y) => x - y)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2
 }
 
 /** B ÷ A per round, summarised; rounds whose A measured no CPU are left out rather than dividing by zero. */
