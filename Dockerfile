@@ -10,8 +10,8 @@ COPY package.json package-lock.json ./
 # scripts off: `prepare` would run the build before the sources are copied; the build runs explicitly below
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# the bench is not part of the service
-RUN npm run build && rm -rf dist/bench
+# the bench and dev/ (simulator, demo) are not part of the service
+RUN npm run build && rm -rf dist/bench dist/dev
 
 # ---- runtime: production dependencies and the compiled app only, as the unprivileged `node` user ----
 FROM ${NODE_IMAGE} AS runtime
@@ -37,4 +37,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
 # SIGTERM (Docker's default stop signal) drains in-flight requests before exit. The flags are package.json's
 # "start" script's (a test keeps them equal): a 32 MB young generation, so requests that wait on a slow upstream
 # mostly die young instead of being copied and promoted by the scavenges that run while they wait.
-CMD ["node", "--max-semi-space-size=32", "dist/src/server.js"]
+CMD ["node", "--max-semi-space-size=32", "dist/app/server.js"]

@@ -1,6 +1,9 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
+const frameworkFree = 'src/ is framework-free: put Fastify code in app/, plugins/ or routes/.'
+const devOnly = { group: ['**/dev/*', '**/dev/**'], message: 'dev/ (simulator, demo) is never imported by the product.' }
+
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', '.tap/', 'node_modules/'] },
   js.configs.recommended,
@@ -10,6 +13,24 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error'
+    }
+  },
+  {
+    // the product never reaches into the development tools (simulator, demo)
+    files: ['app/**/*.ts', 'plugins/**/*.ts', 'routes/**/*.ts', 'endpoints/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [devOnly] }] }
+  },
+  {
+    // src/ is the framework-free core: the web framework stays in app/, plugins/ and routes/
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['fastify', 'fastify-plugin'].map((name) => ({ name, message: frameworkFree })),
+          patterns: [{ group: ['@fastify/*'], message: frameworkFree }, devOnly]
+        }
+      ]
     }
   }
 )

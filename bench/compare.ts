@@ -12,7 +12,7 @@ import { run } from './lib/load.js'
  * the same time, against one simulator, each at the same fixed offered load, and their CPU is read over the
  * same windows, so whatever else the machine does falls on both alike. Sequential runs of one build differ by
  * 5–10 % on a shared 2-core box; paired ones resolve a few percent. A and B are each a build's
- * dist/src/server.js or `proxy` (the bench's minimal proxy); A defaults to this tree's build. Run the same
+ * dist/app/server.js or `proxy` (the bench's minimal proxy); A defaults to this tree's build. Run the same
  * build as A and B once to see the machine's own spread.
  *
  *   COMPARE_STARTS (3)           fresh pairs of processes: one start's luck (memory layout, JIT) lasts its life

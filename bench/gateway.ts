@@ -22,7 +22,7 @@ import { envNumber } from './lib/env.js'
  *   BENCH_BULK (110000)        assets in the large-body check (~480 bytes each, so ~50 MB)
  *   BENCH_ONLY (fast,slow,large)  which parts to run
  *   BENCH_GATEWAY_AUTH (none)  GATEWAY_AUTH for the gateway; the bench always configures and sends an API key
- *   BENCH_GATEWAY_SERVER       another build's dist/src/server.js to measure instead of this tree's
+ *   BENCH_GATEWAY_SERVER       another build's dist/app/server.js to measure instead of this tree's
  *   BENCH_GATEWAY_NODE_ARGS    node flags for the gateway process (a profiler, V8 heap sizes)
  */
 const settings = {

@@ -3,13 +3,13 @@ import { once } from 'node:events'
 import path from 'node:path'
 import t from 'tap'
 import { load } from '../src/config.js'
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../dev/simulator/simulator.js'
 import { startSimulator, tempDir } from './helpers/gateway.js'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 
 function runServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  return spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -10,7 +10,7 @@ import { serverNodeFlags } from './server-flags.js'
 import { BENCH_API_KEY, baseEnv, SIM_PASSWORD, SIM_USERNAME } from './targets.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const SERVER_JS = path.resolve(here, '..', '..', 'src', 'server.js')
+const SERVER_JS = path.resolve(here, '..', '..', 'app', 'server.js')
 const CADDY = process.env.CADDY_PATH ?? '/usr/bin/caddy'
 export const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 

@@ -1,5 +1,5 @@
 import WebSocket from 'ws'
-import { ApiError, type ExecutionReply, type FlowRunnerApi, type LogLine } from '../../src/demo/flowrunner-api.js'
+import { ApiError, type ExecutionReply, type FlowRunnerApi, type LogLine } from '../../dev/demo/flowrunner-api.js'
 
 /**
  * The flows bench's load: a closed loop that keeps `inflight` executions going. Each lane POSTs a run, watches

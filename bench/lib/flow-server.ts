@@ -13,8 +13,8 @@ import { baseEnv, SIM_PASSWORD, SIM_USERNAME } from './targets.js'
 
 // compiled layout: dist/bench/lib/ beside dist/src/
 const here = path.dirname(fileURLToPath(import.meta.url))
-const SERVER_JS = path.resolve(process.env.BENCH_FLOWS_SERVER ?? path.join(here, '..', '..', 'src', 'server.js'))
-const RECEIVER_JS = path.resolve(here, '..', '..', 'src', 'demo', 'webhook-receiver.js')
+const SERVER_JS = path.resolve(process.env.BENCH_FLOWS_SERVER ?? path.join(here, '..', '..', 'app', 'server.js'))
+const RECEIVER_JS = path.resolve(here, '..', '..', 'dev', 'demo', 'webhook-receiver.js')
 
 export type Backend = 'pglite' | 'postgres'
 

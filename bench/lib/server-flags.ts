@@ -21,7 +21,7 @@ export function serverNodeFlags(): string[] {
   return startScriptNodeFlags(pkg.scripts?.start ?? '')
 }
 
-/** `node --a --b=1 dist/src/server.js` → `['--a', '--b=1']`. */
+/** `node --a --b=1 dist/app/server.js` → `['--a', '--b=1']`. */
 export function startScriptNodeFlags(script: string): string[] {
   const [command, ...args] = script.trim().split(/\s+/)
   if (command !== 'node') throw new Error(`package.json "start" should run node directly, not: ${script}`)

@@ -22,8 +22,8 @@ export const gatewayClientHeaders: Record<string, string> = { 'x-api-key': BENCH
 // compiled layout: dist/bench/lib/targets.js beside dist/src/
 const here = path.dirname(fileURLToPath(import.meta.url))
 // BENCH_GATEWAY_SERVER measures another build (a candidate fix built elsewhere) against the same yardsticks
-const SERVER_JS = path.resolve(process.env.BENCH_GATEWAY_SERVER ?? path.join(here, '..', '..', 'src', 'server.js'))
-const SIMULATOR_JS = path.resolve(here, '..', '..', 'src', 'simulator', 'main.js')
+const SERVER_JS = path.resolve(process.env.BENCH_GATEWAY_SERVER ?? path.join(here, '..', '..', 'app', 'server.js'))
+const SIMULATOR_JS = path.resolve(here, '..', '..', 'dev', 'simulator', 'main.js')
 const PROXY_JS = path.resolve(here, 'minimal-proxy.js')
 
 /** Only what a Node process needs from our environment: a developer's own DATABASE_URL etc. must not leak in. */
@@ -87,7 +87,7 @@ process.once('exit', () => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
 })
 
-/** `serverJs`: another build's dist/src/server.js (default: BENCH_GATEWAY_SERVER, else this tree's). */
+/** `serverJs`: another build's dist/app/server.js (default: BENCH_GATEWAY_SERVER, else this tree's). */
 export async function startGateway(upstream: string, serverJs = SERVER_JS): Promise<Gateway> {
   const dir = await mkdtemp(path.join(tmpdir(), 'evercycle-bench-'))
   tempDirs.add(dir)

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SERVICE_IDENTITY } from '../../src/evercycle/token-store.js'
-import { GatewayErrorSchema } from '../../src/http/gateway-schemas.js'
+import { GatewayErrorSchema } from '../../app/gateway-schemas.js'
 
 const AuthBodySchema = Type.Object(
   {

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import { domainError } from '../../src/errors.js'
 import { successEnvelope, upstreamError } from '../../src/evercycle/envelope.js'
 import { HTTP_METHODS, type Operation } from '../../src/evercycle/operation.js'
-import { GatewayErrorSchema, SuccessEnvelopeSchema } from '../../src/http/gateway-schemas.js'
+import { GatewayErrorSchema, SuccessEnvelopeSchema } from '../../app/gateway-schemas.js'
 
 /** A connection's end, as undici takes a signal: an EventEmitter that emits `abort` once. */
 class ConnectionClosed extends EventEmitter {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import t from 'tap'
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { startSimulator } from '../helpers/gateway.js'
 import { parseJson, PromptDriver, REPO, runCli, workspace } from './helpers/cli.js'
 

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import t from 'tap'
 import { parseAuthProperties } from '../../src/evercycle/auth-properties.js'
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { startSimulator } from '../helpers/gateway.js'
 import { parseJson, runCli, signedIn, workspace, type ErrorReply } from './helpers/cli.js'
 

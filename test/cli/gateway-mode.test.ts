@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import t from 'tap'
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { startSimulator } from '../helpers/gateway.js'
 import { parseJson, runCli, type Envelope, type ErrorReply } from './helpers/cli.js'
 import { API_KEY, cliWorkspace, gateway } from './helpers/gateway-server.js'

@@ -5,7 +5,7 @@ import { createServer } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
 import WebSocket from 'ws'
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, SECRETS_KEY, testSchema } from '../helpers/flowrunner.js'
 import { startSimulator, tempDir, type Teardown } from '../helpers/gateway.js'
 import { startReceiver } from '../helpers/receiver.js'
@@ -92,7 +92,7 @@ t.test('three replicas behind Caddy behave as one gateway', async (t) => {
   }
   const replicas: Array<{ child: ChildProcess; url: string }> = []
   for (let i = 0; i < 3; i++) {
-    const child = spawnTracked(t, process.execPath, ['--import', 'tsx', 'src/server.ts'], { ...env, TOKEN_FILE: path.join(dir, `auth-${i}.properties`) })
+    const child = spawnTracked(t, process.execPath, ['--import', 'tsx', 'app/server.ts'], { ...env, TOKEN_FILE: path.join(dir, `auth-${i}.properties`) })
     replicas.push({ child, url: await listening(child) })
   }
   const [a, b, c] = replicas

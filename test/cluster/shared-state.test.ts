@@ -1,6 +1,6 @@
 import pg from 'pg'
 import t from 'tap'
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { backendEnv, SECRETS_KEY, TEST_DATABASE_URL, type Tap } from '../helpers/flowrunner.js'
 import { buildGateway, startSimulator } from '../helpers/gateway.js'
 

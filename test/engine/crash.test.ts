@@ -16,7 +16,7 @@ interface Server {
 
 /** The real server as a child process (`node --import tsx src/server.ts`); resolves once it listens. */
 async function startServer(t: Tap, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'server.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('app', 'server.ts')], {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import { DEMO_USERNAME } from '../../src/simulator/simulator.js'
+import { DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { createFlow, logsOf, runFlow, runToEnd, setSecret, waitFinal } from '../helpers/executions.js'
 import { buildFlowRunner, eachBackend } from '../helpers/flowrunner.js'
 import { startSimulator } from '../helpers/gateway.js'

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import t from 'tap'
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { buildGateway, startSimulator } from '../helpers/gateway.js'
 
 t.test('POST /api/auth signs in upstream and keeps the tokens server-side', async (t) => {

@@ -3,7 +3,7 @@ import path from 'node:path'
 import t from 'tap'
 import { formatAuthProperties } from '../../src/evercycle/auth-properties.js'
 import { tokenSetFrom } from '../../src/evercycle/tokens.js'
-import type { EvercycleSimulator } from '../../src/simulator/simulator.js'
+import type { EvercycleSimulator } from '../../dev/simulator/simulator.js'
 import { buildGateway, startSimulator, tempDir, type Gateway, type Teardown } from '../helpers/gateway.js'
 
 /** Writes an auth.properties holding real simulator tokens that the gateway will find already expired. */

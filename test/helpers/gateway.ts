@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
-import app, { serverOptions } from '../../src/app.js'
+import app, { serverOptions } from '../../app/app.js'
 import { load } from '../../src/config.js'
-import { DEMO_PASSWORD, DEMO_USERNAME, EvercycleSimulator, type SimulatorOptions } from '../../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME, EvercycleSimulator, type SimulatorOptions } from '../../dev/simulator/simulator.js'
 import { seedPglite } from './pglite-template.js'
 
 /** The subset of tap's Test these helpers use (teardown registration). */

@@ -4,7 +4,7 @@ import { RateLimitCounters, sharedRateLimitStore } from '../../src/store/rate-li
 import { migrate } from '../../src/store/migrate.js'
 import { buildApp, JWT_SECRET, openTestDriver, SECRETS_KEY, testSchema } from '../helpers/flowrunner.js'
 import { startSimulator, type Teardown } from '../helpers/gateway.js'
-import type { EvercycleSimulator } from '../../src/simulator/simulator.js'
+import type { EvercycleSimulator } from '../../dev/simulator/simulator.js'
 
 const WRONG = { username: 'nobody@example.com', password: 'not-the-password' }
 

@@ -2,7 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { chromium } from 'playwright-core'
 import t from 'tap'
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { buildGateway, startSimulator, type Teardown } from '../helpers/gateway.js'
 
 /** A page that signs in to the gateway and lists assets with credentialed fetches, as the web UI does. */

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { OriginPolicy } from '../../src/http/origin-policy.js'
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { buildGateway, startSimulator } from '../helpers/gateway.js'
 
 const DEFAULT = ['http://localhost:3000', 'http://127.0.0.1:3000', 'https://ui.veraetime.net', 'https://*.ngrok.io', 'https://*.ngrok-free.app']

@@ -1,6 +1,6 @@
 import { connect } from 'node:net'
 import t from 'tap'
-import { DEMO_PASSWORD, DEMO_USERNAME } from '../../src/simulator/simulator.js'
+import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { buildGateway, LogCapture, startSimulator } from '../helpers/gateway.js'
 
 t.test('POST /api/auth is rate limited per client with Retry-After, in the error shape', async (t) => {

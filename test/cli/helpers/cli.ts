@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { formatAuthProperties } from '../../../src/evercycle/auth-properties.js'
 import { tokenSetFrom } from '../../../src/evercycle/tokens.js'
-import type { EvercycleSimulator } from '../../../src/simulator/simulator.js'
+import type { EvercycleSimulator } from '../../../dev/simulator/simulator.js'
 import { tempDir, type Teardown } from '../../helpers/gateway.js'
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..', '..')

@@ -41,7 +41,7 @@ import v1Accounts from '../routes/v1/accounts.js'
 import v1Auth from '../routes/v1/auth.js'
 import v1Flows from '../routes/v1/flows.js'
 import v1Secrets from '../routes/v1/secrets.js'
-import type { Config } from './config.js'
+import type { Config } from '../src/config.js'
 import { redactPaths, requestSerializer, urlFieldSerializer } from './logging.js'
 
 export interface AppOptions {

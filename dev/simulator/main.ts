@@ -3,7 +3,7 @@ import { DEMO_PASSWORD, DEMO_USERNAME, EvercycleSimulator } from './simulator.js
 
 /**
  * Runs the simulator as its own process (demo, benchmarks, cluster tests). Steer it over HTTP at `/__sim/*`.
- *   node dist/src/simulator/main.js --port 5050 --token-ttl 3600 --latency 0
+ *   node dist/dev/simulator/main.js --port 5050 --token-ttl 3600 --latency 0
  */
 const { values } = parseArgs({
   options: {

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
  * (`sha256=<hex HMAC of the raw body>`) against the shared secret when it has one and answers 401 on a
  * mismatch, so a flow with a wrong secret fails visibly instead of "delivering". The bench runs it as a child
  * process, the demo in its own process beside the gateway.
- *   node dist/src/demo/webhook-receiver.js --port 5055 [--secret S] [--quiet]
+ *   node dist/dev/demo/webhook-receiver.js --port 5055 [--secret S] [--quiet]
  */
 
 export const SIGNATURE_HEADER = 'x-flowrunner-signature'

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readOrCreateKeyFile } from '../auth/key-file.js'
+import { readOrCreateKeyFile } from '../../src/auth/key-file.js'
 import type { FlowRunnerApi } from './flowrunner-api.js'
 
 /**

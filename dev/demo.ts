@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { load } from './config.js'
+import { load } from '../src/config.js'
 import { DEMO_FLOW_NAME, DEMO_INPUT, DEMO_SECRET_KEY, demoSecretValue, setUpDemoFlow, type DemoSetup } from './demo/demo-flow.js'
 import { FlowRunnerApi } from './demo/flowrunner-api.js'
 import { describeDelivery, startWebhookReceiver } from './demo/webhook-receiver.js'
-import { start } from './server.js'
+import { start } from '../app/server.js'
 import { DEMO_PASSWORD, DEMO_USERNAME, EvercycleSimulator } from './simulator/simulator.js'
 
 /**

@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import Fastify from 'fastify'
 import app, { serverOptions } from './app.js'
-import { ConfigError, load, type Config } from './config.js'
+import { ConfigError, load, type Config } from '../src/config.js'
 
 /** Builds, listens, and drains in-flight requests on SIGTERM/SIGINT before exiting. */
 export async function start(config: Config, options: { onClose?: () => Promise<void> } = {}): Promise<ReturnType<typeof Fastify>> {
