@@ -11,10 +11,10 @@ import type { SealedValue } from '../../store/secrets-repository.js'
 import type { Logger } from '../../util/logger.js'
 import type { FlowSpec, NodeSpec } from '../definition-schema.js'
 import { nodeTypes } from '../nodes/index.js'
-import { EvaluationError, resolveParams, type Scope } from './evaluate.js'
+import { EvaluationError, resolveParams, type Scope } from '../runtime/evaluate.js'
 import type { ExecutionEvent, ExecutionEvents } from './events.js'
-import { NodeFailure, type NodeOutcome, type RunContext } from './node-runtime.js'
-import { SecretMasker } from './secret-masker.js'
+import { NodeFailure, type NodeOutcome, type RunContext } from '../runtime/node-runtime.js'
+import { SecretMasker } from '../runtime/secret-masker.js'
 
 export const STEP_QUEUE = 'flowrunner-step'
 /** This process, as `host:pid`. */

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { checkJsonata } from './checks.js'
 import { defineNodeType, type ParamIssue } from './node-type.js'
-import { evaluate } from '../engine/evaluate.js'
+import { evaluate } from '../runtime/evaluate.js'
 
 export const ConditionParamsSchema = Type.Object(
   {

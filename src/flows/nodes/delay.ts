@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { checkDuration } from './checks.js'
 import { defineNodeType } from './node-type.js'
 import { parseDuration } from '../duration.js'
-import { NodeFailure } from '../engine/node-runtime.js'
+import { NodeFailure } from '../runtime/node-runtime.js'
 
 export const DelayParamsSchema = Type.Object(
   {

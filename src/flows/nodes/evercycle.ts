@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { defineNodeType } from './node-type.js'
-import { asRecord, asString } from '../engine/http-node.js'
-import { isRetryableStatus, NodeFailure } from '../engine/node-runtime.js'
+import { asRecord, asString } from '../runtime/http-node.js'
+import { isRetryableStatus, NodeFailure } from '../runtime/node-runtime.js'
 
 export const EvercycleParamsSchema = Type.Object(
   {

@@ -2,8 +2,8 @@ import { Type } from '@sinclair/typebox'
 import { checkDuration, checkUrl } from './checks.js'
 import { defineNodeType } from './node-type.js'
 import { parseDuration } from '../duration.js'
-import { asRecord, asString, asStringRecord, runHttpNode } from '../engine/http-node.js'
-import { NodeFailure } from '../engine/node-runtime.js'
+import { asRecord, asString, asStringRecord, runHttpNode } from '../runtime/http-node.js'
+import { NodeFailure } from '../runtime/node-runtime.js'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
 

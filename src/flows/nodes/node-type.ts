@@ -1,5 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox'
-import type { NodeOutcome, RunContext } from '../engine/node-runtime.js'
+import type { NodeOutcome, RunContext } from '../runtime/node-runtime.js'
 
 /** What a node type may consult while checking its params when a flow is saved. */
 export interface CheckContext {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { checkJsonata } from './checks.js'
 import { defineNodeType } from './node-type.js'
-import { evaluate } from '../engine/evaluate.js'
+import { evaluate } from '../runtime/evaluate.js'
 
 export const TransformParamsSchema = Type.Object(
   { expression: Type.String({ minLength: 1, maxLength: 65536, description: 'JSONata over { input, nodes, secrets }' }) },

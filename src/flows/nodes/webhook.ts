@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { hasExpression } from '../expressions.js'
 import { checkUrl } from './checks.js'
 import { defineNodeType, type ParamIssue } from './node-type.js'
-import { asString, asStringRecord, runHttpNode } from '../engine/http-node.js'
+import { asString, asStringRecord, runHttpNode } from '../runtime/http-node.js'
 
 export const WebhookParamsSchema = Type.Object(
   {
