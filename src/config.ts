@@ -79,76 +79,11 @@ export const EnvSchema = Type.Object({
 
 export type Env = Static<typeof EnvSchema>
 
-export interface Config {
-  nodeEnv: Env['NODE_ENV']
-  host: string
-  port: number
-  logLevel: string
-  serverName: string
-  evercycle: {
-    baseUrl: string
-    username: string | undefined
-    password: string | undefined
-    configDir: string
-    tokenFile: string
-    timeoutMs: number
-    connections: number
-    refreshSkewMs: number
-    signInBackoffMs: number
-  }
-  gatewayAuth: Env['GATEWAY_AUTH']
-  corsOrigins: string[]
-  bodyLimit: number
-  /** Fastify `trustProxy`: `true`, or a comma list of addresses/CIDRs (never a hop count). */
-  trustProxy: boolean | string[]
-  security: {
-    sessionSecret: string | undefined
-    sessionTtlMs: number
-    cookieSecure: boolean | undefined
-    cookieSameSite: 'lax' | 'strict' | 'none'
-    apiKeys: string[]
-    authRateLimit: number
-    authRateWindowMs: number
-  }
-  flowRunner: {
-    dataDir: string
-    databaseUrl: string | undefined
-    databasePoolSize: number
-    adminEmail: string | undefined
-    adminPassword: string | undefined
-    jwtSecret: string | undefined
-    jwtTtlSeconds: number
-    secretsKey: string | undefined
-    loginRateLimit: number
-    concurrency: number
-    executionTimeoutMs: number
-    stepLimit: number
-    retentionDays: number
-    maxResponseBytes: number
-    allowHosts: string[]
-    nodeTimeoutMs: number
-    pollIntervalMs: number
-    queueSchema: string
-    /** Whether this process works executions (an API-only replica sets false). */
-    worker: boolean
-  }
-  metrics: {
-    /** Bearer token `GET /metrics` requires; without it (and without a port) metrics are not served. */
-    token: string | undefined
-    /** A separate listener for `/metrics` only (0: any free port); the main port then never serves them. */
-    port: number | undefined
-    host: string
-  }
-  /** @fastify/under-pressure limits; 0 turns a limit off. */
-  loadShedding: {
-    maxEventLoopDelayMs: number
-    maxEventLoopUtilization: number
-    maxHeapUsedBytes: number
-    maxRssBytes: number
-    sampleIntervalMs: number
-    retryAfterSeconds: number
-  }
-}
+/**
+ * The settings as the code uses them: what `load()` returns, so a setting is written down twice only (its
+ * variable in `EnvSchema`, its field in `settingsFrom`) and the type follows.
+ */
+export type Config = ReturnType<typeof settingsFrom>
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -194,6 +129,11 @@ export function load(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.COOKIE_SAMESITE === 'none' && e.COOKIE_SECURE === false) {
     throw new ConfigError('Invalid configuration:\n  COOKIE_SAMESITE=none requires COOKIE_SECURE=true (browsers drop such cookies otherwise)')
   }
+  return settingsFrom(e)
+}
+
+/** The validated variables, named and shaped for the code. */
+function settingsFrom(e: Env) {
   const baseUrl = new URL(e.EVERCYCLE_BASE_URL)
   const configDir = path.resolve(e.EVERCYCLE_CONFIG_DIR)
   return {
@@ -216,6 +156,7 @@ export function load(env: NodeJS.ProcessEnv = process.env): Config {
     gatewayAuth: e.GATEWAY_AUTH,
     corsOrigins: list(e.CORS_ORIGINS),
     bodyLimit: e.BODY_LIMIT_BYTES,
+    /** Fastify `trustProxy`: `true`, or a comma list of addresses/CIDRs (never a hop count). */
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     security: {
       sessionSecret: e.SESSION_SECRET,
@@ -245,13 +186,17 @@ export function load(env: NodeJS.ProcessEnv = process.env): Config {
       nodeTimeoutMs: e.FLOWRUNNER_NODE_TIMEOUT,
       pollIntervalMs: e.FLOWRUNNER_POLL_MS,
       queueSchema: e.FLOWRUNNER_QUEUE_SCHEMA,
+      /** Whether this process works executions (an API-only replica sets false). */
       worker: e.FLOWRUNNER_WORKER
     },
     metrics: {
+      /** Bearer token `GET /metrics` requires; without it (and without a port) metrics are not served. */
       token: e.METRICS_TOKEN,
+      /** A separate listener for `/metrics` only (0: any free port); the main port then never serves them. */
       port: e.METRICS_PORT,
       host: e.METRICS_HOST ?? e.HOST
     },
+    /** @fastify/under-pressure limits; 0 turns a limit off. */
     loadShedding: {
       maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS ?? (e.NODE_ENV === 'production' ? 1000 : 0),
       maxEventLoopUtilization: e.MAX_EVENT_LOOP_UTILIZATION,
