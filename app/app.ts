@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions, RawServerDefault } from 'fastify'
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
@@ -137,7 +136,6 @@ export function serverOptions(config: Config): FastifyServerOptions<RawServerDef
  */
 export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   const instance = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  await instance.register(sensible)
   // JSON only: a text/plain body would otherwise reach handlers as a string
   instance.removeContentTypeParser(['text/plain'])
   await instance.register(jsonBody)
