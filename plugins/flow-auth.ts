@@ -4,15 +4,14 @@ import jwt, { type JWT } from '@fastify/jwt'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Principal } from '../src/accounts/account-service.js'
-import { readOrCreateKeyFile } from '../src/auth/key-file.js'
-import { SessionService, type Session, type TokenCodec } from '../src/auth/session-service.js'
-import { ConfigError } from '../src/config.js'
+import { JwtSessions, type Session, type TokenCodec } from '../src/auth/jwt-sessions.js'
 import { domainError } from '../src/errors.js'
 import { bearerToken } from '../src/http/bearer-token.js'
+import { loadOrCreateSecret } from '../src/security/secret-file.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    sessions: SessionService
+    sessions: JwtSessions
     /** onRequest hook for /api/v1 routes: 401 unless the bearer token is valid, unrevoked and its account exists. */
     requireSession: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
   }
@@ -44,23 +43,24 @@ export function principalOf(request: FastifyRequest): Principal {
 export default fp(
   async (app) => {
     const fr = app.config.flowRunner
-    let secret = fr.jwtSecret
-    if (secret === undefined) {
-      if (app.config.nodeEnv === 'production') {
-        throw new ConfigError('Invalid configuration:\n  FLOWRUNNER_JWT_SECRET is required when NODE_ENV=production')
-      }
-      const file = path.join(fr.dataDir, JWT_SECRET_FILE)
-      const stored = await readOrCreateKeyFile(file, () => randomBytes(48).toString('base64url'))
-      if (stored.value.length < MIN_SECRET_LENGTH) throw new ConfigError(`Invalid configuration:\n  ${file} holds fewer than ${MIN_SECRET_LENGTH} characters`)
-      secret = stored.value
-      app.log.warn(
-        { file },
-        stored.created
-          ? 'FLOWRUNNER_JWT_SECRET is not set: generated a signing secret; set the variable for production and for several replicas'
-          : 'FLOWRUNNER_JWT_SECRET is not set: using the generated secret in DATA_DIR'
-      )
-      if (stored.exposed) app.log.warn({ file }, 'the JWT secret file is readable by other users: chmod 600 it')
-    }
+    const file = path.join(fr.dataDir, JWT_SECRET_FILE)
+    const secret = await loadOrCreateSecret({
+      given: fr.jwtSecret,
+      variable: 'FLOWRUNNER_JWT_SECRET',
+      nodeEnv: app.config.nodeEnv,
+      file,
+      generate: () => randomBytes(48).toString('base64url'),
+      parse: (text, from) => {
+        if (from === 'file' && text.length < MIN_SECRET_LENGTH) throw new Error(`${file} holds fewer than ${MIN_SECRET_LENGTH} characters`)
+        return text
+      },
+      messages: {
+        generated: 'FLOWRUNNER_JWT_SECRET is not set: generated a signing secret; set the variable for production and for several replicas',
+        reused: 'FLOWRUNNER_JWT_SECRET is not set: using the generated secret in DATA_DIR',
+        exposed: 'the JWT secret file is readable by other users: chmod 600 it'
+      },
+      warn: (message) => app.log.warn({ file }, message)
+    })
 
     await app.register(jwt, {
       secret,
@@ -76,7 +76,7 @@ export default fp(
       verify: (token) => signer.verify(token)
     }
 
-    const sessions = new SessionService(app.db, codec, {
+    const sessions = new JwtSessions(app.db, codec, {
       ttlSeconds: fr.jwtTtlSeconds,
       maxFailures: fr.loginRateLimit
     })

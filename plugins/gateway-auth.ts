@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import cookie from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -5,9 +6,9 @@ import fp from 'fastify-plugin'
 import { domainError } from '../src/errors.js'
 import { identityKind, SERVICE_IDENTITY, sessionIdentity } from '../src/evercycle/token-store.js'
 import { ApiKeySet, presentedApiKey } from '../src/security/api-keys.js'
+import { SESSION_COOKIE } from '../src/security/gateway-sessions.js'
 import { loadOrCreateSecret } from '../src/security/secret-file.js'
 
-export const SESSION_COOKIE = 'evercycle_session'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 declare module 'fastify' {
@@ -53,12 +54,15 @@ export default fp(
     const { config } = app
     const security = config.security
     const keys = new ApiKeySet(security.apiKeys)
+    const secretFile = path.join(path.dirname(config.evercycle.tokenFile), 'session.secret')
     const secret = await loadOrCreateSecret({
       given: security.sessionSecret,
       variable: 'SESSION_SECRET',
       nodeEnv: config.nodeEnv,
-      file: path.join(path.dirname(config.evercycle.tokenFile), 'session.secret'),
-      bytes: 32,
+      file: secretFile,
+      generate: () => randomBytes(32).toString('base64url'),
+      parse: (text) => text,
+      messages: { generated: `SESSION_SECRET is not set: generated one and kept it in ${secretFile} (set it explicitly in production)` },
       warn: (message) => app.log.warn(message)
     })
     if (security.sessionSecret === undefined && config.flowRunner.databaseUrl !== undefined) {

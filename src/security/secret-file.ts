@@ -1,32 +1,53 @@
-import { randomBytes } from 'node:crypto'
 import { readOrCreateKeyFile } from '../auth/key-file.js'
 import { ConfigError } from '../config.js'
 
-export interface SecretFileOptions {
+export interface SecretFileOptions<T> {
   /** The value from the environment, when set. */
   given: string | undefined
   /** Environment variable name, for messages. */
   variable: string
   nodeEnv: string
   file: string
-  bytes: number
-  /** Told when a secret is generated, so operators know to set the variable. */
+  generate: () => string
+  /**
+   * Turns the text (from the variable or the file) into the secret; a plain Error it throws becomes a
+   * configuration error, since either way the operator has to fix the value.
+   */
+  parse: (text: string, from: 'variable' | 'file') => T
+  /** Warnings for the operator: on generating the secret, on reusing one generated earlier, on a file others can read. */
+  messages: { generated: string; reused?: string; exposed?: string }
   warn: (message: string) => void
+}
+
+function configError(message: string): ConfigError {
+  return new ConfigError(`Invalid configuration:\n  ${message}`)
+}
+
+function parsed<T>(parse: () => T): T {
+  try {
+    return parse()
+  } catch (err) {
+    throw err instanceof ConfigError ? err : configError((err as Error).message)
+  }
 }
 
 /**
  * A secret from the environment; in production it must be there. Elsewhere one is generated on first boot and
  * kept in a 0600 file (created so that two processes booting together end up with the same one), so restarts
- * keep signed cookies valid.
+ * keep what it signed or sealed valid. The session cookie secret, FlowRunner's JWT secret and the secrets
+ * master key all come from here.
  */
-export async function loadOrCreateSecret(options: SecretFileOptions): Promise<string> {
-  if (options.given !== undefined) return options.given
-  if (options.nodeEnv === 'production') {
-    throw new ConfigError(`Invalid configuration:\n  ${options.variable} is required when NODE_ENV=production`)
+export async function loadOrCreateSecret<T>(options: SecretFileOptions<T>): Promise<T> {
+  const { messages, warn } = options
+  if (options.given !== undefined) {
+    const given = options.given
+    return parsed(() => options.parse(given, 'variable'))
   }
-  const stored = await readOrCreateKeyFile(options.file, () => randomBytes(options.bytes).toString('base64url'))
-  if (stored.created) {
-    options.warn(`${options.variable} is not set: generated one and kept it in ${options.file} (set it explicitly in production)`)
-  }
-  return stored.value
+  if (options.nodeEnv === 'production') throw configError(`${options.variable} is required when NODE_ENV=production`)
+  const stored = await readOrCreateKeyFile(options.file, options.generate)
+  const secret = parsed(() => options.parse(stored.value, 'file'))
+  if (stored.created) warn(messages.generated)
+  else if (messages.reused !== undefined) warn(messages.reused)
+  if (stored.exposed && messages.exposed !== undefined) warn(messages.exposed)
+  return secret
 }
