@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
+import { SESSION_COOKIE } from '../src/security/gateway-sessions.js'
 import { documentHeaders } from './security-headers.js'
 
 /**
@@ -21,7 +22,7 @@ export default fp(
           securitySchemes: {
             apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
             bearer: { type: 'http', scheme: 'bearer', description: 'A gateway API key as a bearer token' },
-            session: { type: 'apiKey', in: 'cookie', name: 'evercycle_session', description: 'Set by POST /api/auth' }
+            session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'Set by POST /api/auth' }
           }
         },
         tags: [

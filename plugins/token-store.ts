@@ -3,12 +3,12 @@ import { credentialsSource } from '../src/evercycle/credentials.js'
 import { TokenManager } from '../src/evercycle/token-manager.js'
 import { DbTokenStore } from '../src/evercycle/db-token-store.js'
 import { FileTokenStore, type TokenStore } from '../src/evercycle/token-store.js'
-import { SessionService } from '../src/security/sessions.js'
+import { GatewaySessions } from '../src/security/gateway-sessions.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     tokens: TokenManager
-    gatewaySessions: SessionService
+    gatewaySessions: GatewaySessions
   }
 }
 
@@ -29,7 +29,7 @@ export default fp(
       log: app.log.child({ plugin: 'token-store' })
     })
     app.decorate('tokens', manager)
-    app.decorate('gatewaySessions', new SessionService(store, manager, app.config.security.sessionTtlMs))
+    app.decorate('gatewaySessions', new GatewaySessions(store, manager, app.config.security.sessionTtlMs))
     app.addHook('onClose', async () => store.close())
   },
   { name: 'token-store', dependencies: ['app-config', 'evercycle-client', 'db', 'secret-vault'] }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sessionOf } from '../../plugins/flow-auth.js'
-import type { IssuedToken } from '../../src/auth/session-service.js'
+import type { IssuedToken } from '../../src/auth/jwt-sessions.js'
 import { errors, MessageSchema, TokenSchema } from './schemas.js'
 
 const LoginBody = Type.Object(

@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises'
+import { SESSION_COOKIE } from '../security/gateway-sessions.js'
 import { writeFileAtomic } from '../util/atomic-write.js'
-
-/** The gateway's session cookie (plugins/gateway-auth.ts). */
-export const SESSION_COOKIE = 'evercycle_session'
 
 interface Saved {
   cookie: string

@@ -3,6 +3,9 @@ import type { Credentials, TokenManager } from '../evercycle/token-manager.js'
 import { sessionIdentity, type SessionRecord, type TokenStore } from '../evercycle/token-store.js'
 import type { TokenSet } from '../evercycle/tokens.js'
 
+/** The gateway's session cookie (signed; its value is the session's secret). The CLI keeps it for gateway mode. */
+export const SESSION_COOKIE = 'evercycle_session'
+
 /** Only a hash of the cookie's secret is stored, so the session file or table holds nothing replayable. */
 export function sessionKey(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('base64url')
@@ -16,7 +19,7 @@ export interface StartedSession {
 }
 
 /** Gateway sessions: each holds one user's own Evercycle tokens, for at most `ttlMs`. */
-export class SessionService {
+export class GatewaySessions {
   constructor(
     private readonly store: TokenStore,
     private readonly tokens: TokenManager,

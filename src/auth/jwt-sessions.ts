@@ -67,7 +67,7 @@ function unauthorized(message = 'Invalid or expired token'): Error {
  * account's tokens stop working at once and a role change applies to the next request; revocations live in
  * the database, so every replica honours them.
  */
-export class SessionService {
+export class JwtSessions {
   private readonly windowMs: number
 
   constructor(
