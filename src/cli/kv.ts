@@ -1,4 +1,5 @@
 import { usageError } from './cli-error.js'
+import { POISON_KEYS } from '../util/poison-keys.js'
 
 export interface Assignment {
   key: string
@@ -6,8 +7,6 @@ export interface Assignment {
   /** `key:=value`: the value is JSON rather than text. */
   json: boolean
 }
-
-const POISON_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 /** `key=value` (text) or `key:=value` (JSON), split at the first `=` so values may contain `=`. */
 export function parseAssignment(raw: string, flag: string, allowJson = false): Assignment {

@@ -1,6 +1,6 @@
 import type { TObject } from '@sinclair/typebox'
 import { HTTP_METHODS, methodHasBody, type HttpMethod, type Operation } from '../evercycle/operation.js'
-import { templateParams } from '../evercycle/path-template.js'
+import { replacePlaceholders, templateParams } from '../evercycle/path-template.js'
 import type { FieldInfo, OperationInfo, PathParamInfo } from './backend.js'
 
 function describeSchema(schema: unknown): string {
@@ -96,7 +96,7 @@ export function infoFromListing(entry: ListedOperation): OperationInfo | undefin
 
 /** The Evercycle path a call goes to, for progress lines and the history (values encoded like the core does). */
 export function displayPath(info: OperationInfo, values: Record<string, unknown>): string {
-  return info.path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+  return replacePlaceholders(info.path, (name, whole) => {
     const value = values[name]
     return typeof value === 'string' || typeof value === 'number' ? encodeURIComponent(String(value)) : whole
   })

@@ -1,6 +1,5 @@
 import { domainError } from '../errors.js'
-
-const POISON_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+import { POISON_KEYS } from '../util/poison-keys.js'
 
 /** Refuses keys that could reach Object.prototype when a consumer later copies or merges the value. */
 export function assertNoPoisonKeys(value: unknown, path = 'body', depth = 0): void {

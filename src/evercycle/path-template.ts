@@ -1,9 +1,15 @@
 import { domainError } from '../errors.js'
 
+/** A `{name}` placeholder in a path template; the one pattern for the registry, the spec parser and the CLI. */
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 
 export function templateParams(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] as string)
+}
+
+/** The template with each `{name}` replaced by what `replace` returns for it (given the name and the placeholder). */
+export function replacePlaceholders(template: string, replace: (name: string, placeholder: string) => string): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) => replace(name, whole))
 }
 
 /** Dot segments would be normalised away by URL parsers upstream; control characters have no business here. */
@@ -16,7 +22,7 @@ const UNSAFE_VALUE = /^\.{1,2}$|[\u0000-\u001f\u007f]/
  */
 export function renderPath(template: string, values: Record<string, string>): string {
   if (!template.includes('{')) return template
-  return template.replace(PLACEHOLDER, (_, name: string) => {
+  return replacePlaceholders(template, (name) => {
     const value = values[name]
     if (value === undefined || value === '') {
       throw domainError('validation_error', `Path parameter "${name}" is required`, {

@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value'
 import { ConfigError } from '../config.js'
 import { HTTP_METHODS, methodHasBody, type EndpointDefinition, type HttpMethod, type Operation } from './operation.js'
 import { templateParams } from './path-template.js'
+import { POISON_KEYS } from '../util/poison-keys.js'
 
 /** The old tool's per-operation JSON config (`config/<name>.json`). Unknown keys are tolerated. */
 export const OperationConfigSchema = Type.Object({
@@ -30,7 +31,6 @@ const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/
 /** Names the gateway's own routes use, and the sign-in that `/api/auth` replaces. */
 export const RESERVED_NAMES = new Set(['auth', 'auth-signin', 'logout', 'list', 'health', 'ready', 'docs', 'v1', 'metrics'])
 const AUTH_HEADERS = new Set(['access-token', 'authorization', 'cookie', 'x-api-key'])
-const POISON_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 export class Registry {
   private readonly byName: Map<string, Operation>
