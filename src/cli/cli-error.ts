@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander'
 import { ConfigError } from '../config.js'
 import { isDomainError } from '../errors.js'
+import { gatewayErrorBody, type GatewayErrorBody } from '../http/error-body.js'
 
 /**
  * An error the CLI reports in the gateway's shape. Codes outside the core's set (a gateway's `rate_limited`,
@@ -24,15 +25,11 @@ export function usageError(message: string, details: unknown = null): CliError {
   return new CliError('usage_error', message, details, undefined, 2)
 }
 
-/** The gateway's error shape: the old `{status, message}` plus `error: {code, message, details}`. */
-export interface ErrorBody {
-  status: 'error'
-  message: string
-  error: { code: string; message: string; details: unknown }
-}
+/** The gateway's error shape, so a script reads the CLI's failures as it reads the gateway's. */
+export type ErrorBody = GatewayErrorBody
 
 function body(code: string, message: string, details: unknown): ErrorBody {
-  return { status: 'error', message, error: { code, message, details: details ?? null } }
+  return gatewayErrorBody({ code, message, details: details ?? null })
 }
 
 export function errorBody(err: unknown): ErrorBody {

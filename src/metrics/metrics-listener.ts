@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { gatewayErrorBody } from '../http/error-body.js'
 import type { GatewayMetrics } from './gateway-metrics.js'
 import { METRICS_CHALLENGE, type MetricsToken } from './metrics-auth.js'
 
@@ -11,7 +12,7 @@ export interface MetricsListenerOptions {
 }
 
 function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ status: 'error', message, error: { code, message, details: null } })
+  const body = JSON.stringify(gatewayErrorBody({ code, message, details: null }))
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers })
   res.end(body)
 }
