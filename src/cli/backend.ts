@@ -1,5 +1,6 @@
 import type { Envelope } from '../evercycle/envelope.js'
 import type { HttpMethod } from '../evercycle/operation.js'
+import type { ListedOperation } from '../evercycle/operation-listing.js'
 import type { Credentials } from '../evercycle/token-manager.js'
 
 /** A field the user can fill, with the default the configuration gives it (direct mode only). */
@@ -69,6 +70,8 @@ export interface Backend {
   /** Makes sure calls will be authenticated, signing in with configured credentials when needed. */
   ensureSignedIn(): Promise<SignInState>
   operations(): Promise<OperationInfo[]>
+  /** The operations as the gateway's `GET /api/list` has them (`evercycle list --json`). */
+  listing(): Promise<ListedOperation[]>
   /** Resolves with a 2xx answer; rejects with a domain or CLI error otherwise. */
   call(request: CallRequest, signal?: AbortSignal): Promise<CallResult>
   close(): Promise<void>

@@ -7,6 +7,7 @@ import { loadEndpoints } from '../evercycle/load-endpoints.js'
 import { assertNoPoisonKeys } from '../evercycle/merge-body.js'
 import { methodHasBody, type Operation } from '../evercycle/operation.js'
 import { OperationCaller } from '../evercycle/operation-caller.js'
+import { listOperation, type ListedOperation } from '../evercycle/operation-listing.js'
 import { buildRegistry, readOperationConfigs, type Registry } from '../evercycle/registry.js'
 import { TokenManager, type Credentials } from '../evercycle/token-manager.js'
 import { FileTokenStore, SERVICE_IDENTITY } from '../evercycle/token-store.js'
@@ -73,6 +74,10 @@ export class DirectBackend implements Backend {
 
   async operations(): Promise<OperationInfo[]> {
     return (await this.loadRegistry()).list().map(infoFromOperation)
+  }
+
+  async listing(): Promise<ListedOperation[]> {
+    return (await this.loadRegistry()).list().map(listOperation)
   }
 
   async call(request: CallRequest, signal?: AbortSignal): Promise<CallResult> {

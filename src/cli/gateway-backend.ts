@@ -2,10 +2,11 @@ import type { Config } from '../config.js'
 import { isDomainError } from '../errors.js'
 import { EvercycleClient, type UpstreamRequest, type UpstreamResponse } from '../evercycle/client.js'
 import { credentialsSource } from '../evercycle/credentials.js'
+import type { ListedOperation } from '../evercycle/operation-listing.js'
 import type { Credentials } from '../evercycle/token-manager.js'
 import type { Backend, CallRequest, CallResult, OperationInfo, SignInResult, SignInState } from './backend.js'
 import { CliError, usageError } from './cli-error.js'
-import { infoFromListing, type ListedOperation } from './operation-info.js'
+import { infoFromListing } from './operation-info.js'
 import { sessionCookieChange, type GatewaySessionFile } from './gateway-session.js'
 import { envelopeFrom, readText } from './read-body.js'
 
@@ -27,7 +28,7 @@ export class GatewayBackend implements Backend {
   readonly mode = 'gateway'
   readonly target: string
   private readonly client: EvercycleClient
-  private listing: Promise<OperationInfo[]> | undefined
+  private listed: Promise<ListedOperation[]> | undefined
 
   constructor(
     private readonly config: Config,
@@ -74,14 +75,19 @@ export class GatewayBackend implements Backend {
     return started.kind === 'gateway-session' && this.gateway.apiKey === undefined ? 'gateway-session' : 'gateway-signed-in'
   }
 
-  operations(): Promise<OperationInfo[]> {
-    this.listing ??= (async () => {
+  listing(): Promise<ListedOperation[]> {
+    this.listed ??= (async () => {
       const res = await this.send({ method: 'GET', path: '/api/list' })
       const reply = await this.json<{ apis?: unknown }>(res)
       if (!Array.isArray(reply.apis)) throw new CliError('upstream_invalid_response', 'The gateway answered /api/list without "apis"', null, 502)
-      return (reply.apis as ListedOperation[]).map(infoFromListing).filter((i): i is OperationInfo => i !== undefined)
+      // an entry whose method this CLI does not know cannot be called: leave it out of both views
+      return (reply.apis as ListedOperation[]).filter((entry) => infoFromListing(entry) !== undefined)
     })()
-    return this.listing
+    return this.listed
+  }
+
+  async operations(): Promise<OperationInfo[]> {
+    return (await this.listing()).map(infoFromListing).filter((i): i is OperationInfo => i !== undefined)
   }
 
   async call(request: CallRequest, signal?: AbortSignal): Promise<CallResult> {

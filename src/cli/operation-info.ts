@@ -1,6 +1,7 @@
 import type { TObject } from '@sinclair/typebox'
 import { HTTP_METHODS, methodHasBody, type HttpMethod, type Operation } from '../evercycle/operation.js'
 import { replacePlaceholders, templateParams } from '../evercycle/path-template.js'
+import type { ListedOperation } from '../evercycle/operation-listing.js'
 import type { FieldInfo, OperationInfo, PathParamInfo } from './backend.js'
 
 function describeSchema(schema: unknown): string {
@@ -41,29 +42,6 @@ export function infoFromOperation(op: Operation): OperationInfo {
     bodyFields: methodHasBody(op.method) ? fields(op.bodySchema, op.defaultBody, skip) : [],
     headers: { ...op.headers },
     hasBody: methodHasBody(op.method)
-  }
-}
-
-/** One entry of the gateway's `GET /api/list` (and of `evercycle list --json`). */
-export interface ListedOperation {
-  name: string
-  method: string
-  path: string
-  description: string
-  parameters: Array<{ name: string; in: string; required: boolean; description: string }>
-}
-
-/** The same listing the gateway's `/api/list` serves, so `list --json` reads the same in both modes. */
-export function listedFrom(info: OperationInfo): ListedOperation {
-  return {
-    name: info.name,
-    method: info.method,
-    path: info.path,
-    description: info.description,
-    parameters: [
-      ...info.pathParams.map((p) => ({ name: p.name, in: p.in, required: p.required, description: p.description })),
-      ...info.queryFields.map((f) => ({ name: f.name, in: 'query', required: f.required, description: f.description }))
-    ]
   }
 }
 

@@ -1,6 +1,5 @@
 import { Command } from 'commander'
 import { runCommand } from '../context.js'
-import { listedFrom } from '../operation-info.js'
 import { formatJson, formatTable, tableWidth, write } from '../output.js'
 
 export function listCommand(): Command {
@@ -20,11 +19,11 @@ Examples:
     )
     .action(async (opts: { json?: boolean }, command: Command) =>
       runCommand(command, async (ctx) => {
-        const ops = await ctx.backend.operations()
         if (opts.json === true) {
-          write(process.stdout, formatJson(ops.map(listedFrom), process.stdout.isTTY === true))
+          write(process.stdout, formatJson(await ctx.backend.listing(), process.stdout.isTTY === true))
           return 0
         }
+        const ops = await ctx.backend.operations()
         const rows = ops.map((op) => [op.name, op.method, op.path, op.description])
         process.stdout.write(formatTable(['NAME', 'METHOD', 'PATH', 'DESCRIPTION'], rows, tableWidth(process.stdout)))
         return 0
