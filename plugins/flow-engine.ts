@@ -4,7 +4,7 @@ import type { FlowSpec } from '../src/flows/definition-schema.js'
 import { Engine } from '../src/flows/engine/engine.js'
 import { ExecutionEvents } from '../src/flows/engine/events.js'
 import { guardedAgent } from '../src/flows/runtime/guarded-agent.js'
-import { HttpCallError, readCapped } from '../src/flows/runtime/http-call.js'
+import { HttpCallError, readBody } from '../src/flows/runtime/http-call.js'
 import { NetworkPolicy } from '../src/flows/runtime/network-policy.js'
 import { NodeFailure } from '../src/flows/runtime/node-runtime.js'
 import { JobQueue } from '../src/queue/job-queue.js'
@@ -53,7 +53,7 @@ export default fp(
         try {
           const res = await app.operations.call(op, { query, body }, { signal })
           // the same cap as any other endpoint a flow reads, enforced while reading
-          const text = (await readCapped(res.body, fr.maxResponseBytes)).toString('utf8')
+          const text = (await readBody(res.body, fr.maxResponseBytes)).toString('utf8')
           let parsed: unknown = text
           try {
             parsed = text === '' ? null : JSON.parse(text)

@@ -3,6 +3,7 @@ import { domainError } from '../errors.js'
 import { toDomainError, type UpstreamResponse } from './client.js'
 import { isJson } from './is-json.js'
 import { JsonSyntaxChecker } from './json-checker.js'
+import { readCapped } from '../util/read-capped.js'
 
 const PREFIX = Buffer.from('{"status":"success","data":')
 const SUFFIX = Buffer.from('}')
@@ -34,27 +35,6 @@ function isJsonType(contentType: string | string[] | undefined): boolean {
 }
 
 type Chunks = AsyncIterator<Buffer>
-
-/**
- * Reads up to `limit` bytes through the iterator. It must be one iterator kept for the rest of the body:
- * leaving a `for await` loop early would destroy the stream.
- */
-async function readCapped(it: Chunks, limit: number): Promise<{ chunks: Buffer[]; size: number; done: boolean }> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for (;;) {
-    let next: IteratorResult<Buffer>
-    try {
-      next = await it.next()
-    } catch (err) {
-      throw toDomainError(err)
-    }
-    if (next.done === true) return { chunks, size, done: true }
-    chunks.push(next.value)
-    size += next.value.length
-    if (size > limit) return { chunks, size, done: false }
-  }
-}
 
 function chunksOf(res: UpstreamResponse): Chunks {
   return (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
@@ -121,7 +101,7 @@ export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> 
     return buffered(statusCode, json, asBuffer(body))
   }
   const it = chunksOf(res)
-  const head = await readCapped(it, BUFFER_LIMIT)
+  const head = await readCapped(it, BUFFER_LIMIT, toDomainError)
   if (head.done) return buffered(statusCode, json, Buffer.concat(head.chunks, head.size))
   if (!json) {
     res.body.destroy()
@@ -149,7 +129,7 @@ export async function successEnvelope(res: UpstreamResponse): Promise<Envelope> 
 
 /** An upstream 4xx/5xx (or unexpected 1xx/3xx) as a domain error quoting the upstream body. */
 export async function upstreamError(res: UpstreamResponse): Promise<Error> {
-  const head = await readCapped(chunksOf(res), ERROR_BODY_LIMIT)
+  const head = await readCapped(chunksOf(res), ERROR_BODY_LIMIT, toDomainError)
   if (!head.done) res.body.destroy()
   const text = Buffer.concat(head.chunks, head.size).toString('utf8').slice(0, ERROR_BODY_LIMIT)
   let body: unknown = text

@@ -1,4 +1,5 @@
 import type { Agent, Dispatcher } from 'undici'
+import { readWhole } from '../../util/read-capped.js'
 
 export interface HttpCall {
   url: string
@@ -43,18 +44,8 @@ function withQuery(url: string, query: Record<string, unknown> | undefined): URL
 }
 
 /** Reads a response body, giving up (and dropping the connection) past `maxBytes`: nothing huge is buffered. */
-export async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length
-    if (size > maxBytes) {
-      body.destroy()
-      throw new HttpCallError(`Response body exceeds ${maxBytes} bytes`, false)
-    }
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks, size)
+export function readBody(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<Buffer> {
+  return readWhole(body, maxBytes, () => new HttpCallError(`Response body exceeds ${maxBytes} bytes`, false))
 }
 
 function flatHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
@@ -110,7 +101,7 @@ export async function httpCall(agent: Agent, call: HttpCall): Promise<HttpResult
         url = next
         continue
       }
-      const raw = await readCapped(res.body, call.maxBytes)
+      const raw = await readBody(res.body, call.maxBytes)
       const responseHeaders = flatHeaders(res.headers)
       const text = raw.toString('utf8')
       let parsed: unknown = text
