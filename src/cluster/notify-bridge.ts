@@ -1,3 +1,4 @@
+import { Mutex } from 'async-mutex'
 import pg from 'pg'
 import type { ExecutionEvent } from '../flows/engine/events.js'
 import type { Logger } from '../util/logger.js'
@@ -33,7 +34,8 @@ export interface BridgeOptions {
 export class NotifyBridge {
   private listener: pg.Client | undefined
   private publisher: pg.Client | undefined
-  private chain: Promise<void> = Promise.resolve()
+  /** One send at a time, in the order the ticks flushed, so replicas see an execution's events in order. */
+  private readonly sending = new Mutex()
   /** Events published since the last flush; flushed once per tick. */
   private batch: ExecutionEvent[] = []
   private stopped = false
@@ -57,14 +59,15 @@ export class NotifyBridge {
     const events = this.batch
     if (events.length === 0) return
     this.batch = []
-    this.chain = this.chain.then(() => this.send(events)).catch((err: unknown) => this.options.log.warn({ err }, 'cluster: event publish failed'))
+    void this.sending.runExclusive(() => this.send(events)).catch((err: unknown) => this.options.log.warn({ err }, 'cluster: event publish failed'))
   }
 
   async stop(): Promise<void> {
     if (this.batch.length > 0) this.flush()
     this.stopped = true
     clearInterval(this.pruneTimer)
-    await this.chain
+    // unlocked only once every queued send has run
+    await this.sending.waitForUnlock()
     await Promise.all([this.listener?.end().catch(() => undefined), this.publisher?.end().catch(() => undefined)])
   }
 

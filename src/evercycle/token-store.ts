@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { Mutex } from 'async-mutex'
 import { writeFileAtomic } from '../util/atomic-write.js'
 import { formatAuthProperties, parseAuthProperties } from './auth-properties.js'
 import type { TokenSet } from './tokens.js'
@@ -55,12 +56,12 @@ interface StoredSession extends SessionRecord {
 /**
  * The service identity lives in the old tool's `auth.properties`; sessions in `auth.properties.sessions`. Both
  * files are 0600 and rewritten atomically, loaded once at boot (so a restart keeps everyone signed in) and
- * served from memory. Writes are serialized per file so each ends up holding the latest state.
+ * served from memory. Writes take the file's mutex, in call order, so each file ends up holding the latest state.
  */
 export class FileTokenStore implements TokenStore {
   private service: TokenSet | undefined
   private readonly sessions = new Map<string, StoredSession>()
-  private readonly chains = new Map<string, Promise<void>>()
+  private readonly writing = new Map<string, Mutex>()
   private readonly sessionFile: string
 
   private constructor(private readonly file: string) {
@@ -130,7 +131,8 @@ export class FileTokenStore implements TokenStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.chains.values())
+    // waits for the writes already queued too: a mutex reads as unlocked only once its queue is empty
+    await Promise.all([...this.writing.values()].map((m) => m.waitForUnlock()))
   }
 
   private live(id: string): StoredSession | undefined {
@@ -149,10 +151,10 @@ export class FileTokenStore implements TokenStore {
   }
 
   private write(file: string, content: string): Promise<void> {
-    const next = (this.chains.get(file) ?? Promise.resolve()).then(() => writeFileAtomic(file, content, 0o600))
-    // a failed write must not poison later ones; the caller of this write still sees its error
-    this.chains.set(file, next.catch(() => undefined))
-    return next
+    let mutex = this.writing.get(file)
+    if (mutex === undefined) this.writing.set(file, (mutex = new Mutex()))
+    // a failed write releases the mutex (later writes go ahead); its caller still sees the error
+    return mutex.runExclusive(() => writeFileAtomic(file, content, 0o600))
   }
 }
 
