@@ -52,7 +52,9 @@ export class HistogramSeries {
  * A prom-client histogram whose labelled series are objects a caller takes once and observes directly.
  * prom-client's own `labels(...).observe(v)` rebuilds, validates and hashes the label set on every call
  * (its series handle is only a closure over the labels): on a request path that is two histograms per
- * request. The exposition (name, help, buckets, label names, registry) is prom-client's, unchanged.
+ * request. The exposition (name, help, buckets, label names, registry) is prom-client's, unchanged. It overrides
+ * prom-client internals (`getForPromString`, `reset` called by the base constructor): package.json pins
+ * prom-client with `~` for this.
  */
 export class SeriesHistogram<T extends string> extends Histogram<T> {
   private readonly bounds: readonly number[]

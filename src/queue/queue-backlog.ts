@@ -15,7 +15,7 @@ export interface QueueBacklog {
  * One queue's backlog, read from pg-boss 10's job table (its API counts only "before active" and knows no
  * ages). A job becomes runnable at `start_after`, which pg-boss sets to its creation or its retry time, so the
  * age counts from there: a deferred step does not look like a stuck one. Cluster-wide: every replica sees the
- * same table.
+ * same table. The table's columns are pg-boss's private schema: package.json pins pg-boss with `~` for this.
  */
 export async function queueBacklog(db: Queryable, schema: string, queue: string): Promise<QueueBacklog> {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`Invalid queue schema name ${JSON.stringify(schema)}`)
