@@ -1,33 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import path from 'node:path'
 import t from 'tap'
 import { load } from '../src/config.js'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../dev/simulator/simulator.js'
 import { startSimulator, tempDir } from './helpers/gateway.js'
-
-const ROOT = path.resolve(import.meta.dirname, '..')
-
-function runServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-}
-
-/** Resolves with the listening URL from the server's own log line. */
-function listening(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-      if (match?.[1] !== undefined) resolve(match[1])
-    })
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)))
-  })
-}
+import { listening, spawnServer } from './helpers/spawn-server.js'
 
 t.test('a bad setting stops boot with a message naming the variable', async (t) => {
   t.throws(() => load({ PORT: 'abc' }), /PORT/)
@@ -42,7 +19,7 @@ t.test('a bad setting stops boot with a message naming the variable', async (t) 
   t.equal(config.evercycle.timeoutMs, 15000)
   t.equal(config.evercycle.tokenFile, path.resolve('auth.properties'))
 
-  const child = runServer({ PORT: 'not-a-port' })
+  const child = spawnServer(t, { PORT: 'not-a-port' })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
   const [code] = await once(child, 'exit')
@@ -53,7 +30,7 @@ t.test('a bad setting stops boot with a message naming the variable', async (t) 
 t.test('SIGTERM drains in-flight requests before the process exits', async (t) => {
   const sim = await startSimulator(t)
   const dir = await tempDir(t)
-  const child = runServer({
+  const child = spawnServer(t, {
     PORT: '0',
     EVERCYCLE_BASE_URL: sim.url,
     EVERCYCLE_USERNAME: DEMO_USERNAME,
@@ -62,9 +39,6 @@ t.test('SIGTERM drains in-flight requests before the process exits', async (t) =
     DATA_DIR: path.join(dir, 'data'),
     GATEWAY_AUTH: 'none',
     SESSION_SECRET: 'x'.repeat(32)
-  })
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
   })
   const url = await listening(child)
   t.equal((await fetch(`${url}/api/get-all`)).status, 200)

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -7,10 +6,10 @@ import t from 'tap'
 import WebSocket from 'ws'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, SECRETS_KEY, testSchema } from '../helpers/flowrunner.js'
-import { startSimulator, tempDir, type Teardown } from '../helpers/gateway.js'
+import { startSimulator, tempDir } from '../helpers/gateway.js'
 import { startReceiver } from '../helpers/receiver.js'
+import { spawnTracked, startServer, type StartedServer } from '../helpers/spawn-server.js'
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..')
 const CADDY = process.env.CADDY_PATH ?? '/usr/bin/caddy'
 const USERS = { [DEMO_USERNAME]: DEMO_PASSWORD, 'alice@example.com': 'alice-pw-1' }
 const KEY = 'cluster-api-key-0123456789'
@@ -24,36 +23,6 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port))
     })
   })
-}
-
-/** Resolves with the address a gateway child logs when it listens. */
-function listening(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = ''
-    const onData = (d: Buffer): void => {
-      out += d.toString()
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-      if (match?.[1] !== undefined) {
-        child.stdout?.off('data', onData)
-        child.stdout?.resume()
-        resolve(match[1])
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${out.slice(-2000)}`)))
-  })
-}
-
-function spawnTracked(t: Teardown, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stderr?.resume()
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
-      await once(child, 'exit')
-    }
-  })
-  return child
 }
 
 async function json(res: Response): Promise<Record<string, unknown>> {
@@ -90,10 +59,9 @@ t.test('three replicas behind Caddy behave as one gateway', async (t) => {
     TRUST_PROXY: '127.0.0.1',
     LOG_LEVEL: 'info'
   }
-  const replicas: Array<{ child: ChildProcess; url: string }> = []
+  const replicas: StartedServer[] = []
   for (let i = 0; i < 3; i++) {
-    const child = spawnTracked(t, process.execPath, ['--import', 'tsx', 'app/server.ts'], { ...env, TOKEN_FILE: path.join(dir, `auth-${i}.properties`) })
-    replicas.push({ child, url: await listening(child) })
+    replicas.push(await startServer(t, { ...env, TOKEN_FILE: path.join(dir, `auth-${i}.properties`) }))
   }
   const [a, b, c] = replicas
   if (a === undefined || b === undefined || c === undefined) throw new Error('replicas')

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { once } from 'node:events'
 import tap from 'tap'
@@ -7,39 +6,11 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, SECRETS_KEY } from '../helpers
 import { seedPglite } from '../helpers/pglite-template.js'
 import { tempDir } from '../helpers/gateway.js'
 import { startReceiver } from '../helpers/receiver.js'
-
-interface Server {
-  child: ChildProcess
-  url: string
-  output: () => string
-}
-
-/** The real server as a child process (`node --import tsx src/server.ts`); resolves once it listens. */
-async function startServer(t: Tap, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('app', 'server.ts')], {
-    cwd: process.cwd(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  let output = ''
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString('utf8')))
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (c: Buffer) => {
-      output += c.toString('utf8')
-      const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-      if (listening?.[1] !== undefined) resolve(listening[1])
-    })
-    child.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}) before listening:\n${output}`)))
-  })
-  return { child, url, output: () => output }
-}
+import { startServer, type StartedServer } from '../helpers/spawn-server.js'
 
 type Tap = Parameters<Parameters<typeof tap.test>[0]>[0]
 
-async function api<T>(server: Server, method: string, url: string, token?: string, body?: unknown): Promise<{ status: number; json: T }> {
+async function api<T>(server: StartedServer, method: string, url: string, token?: string, body?: unknown): Promise<{ status: number; json: T }> {
   const res = await fetch(`${server.url}${url}`, {
     method,
     headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -54,6 +25,7 @@ async function serverEnv(t: Tap, receiverPort: number, extra: Record<string, str
   const dir = await tempDir(t, 'fr-crash-')
   await seedPglite(path.join(dir, 'data'))
   return {
+    HOME: process.env.HOME ?? '',
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
@@ -74,7 +46,7 @@ async function serverEnv(t: Tap, receiverPort: number, extra: Record<string, str
   }
 }
 
-async function login(server: Server): Promise<string> {
+async function login(server: StartedServer): Promise<string> {
   const res = await api<{ token: string }>(server, 'POST', '/api/v1/auth/login', undefined, { username: ADMIN_EMAIL, password: ADMIN_PASSWORD })
   if (res.status !== 200) throw new Error(`login answered ${res.status}`)
   return res.json.token
@@ -84,7 +56,7 @@ async function login(server: Server): Promise<string> {
  * Watches the execution on the restarted server until it ends, checks it completed with the receiver's answer,
  * and returns the ids of the nodes its log says completed, in order.
  */
-async function completedAfterRestart(t: Tap, server: Server, id: string, token: string): Promise<Array<string | null>> {
+async function completedAfterRestart(t: Tap, server: StartedServer, id: string, token: string): Promise<Array<string | null>> {
   const after = await watch(server.url, id, token)
   await after.closed
   t.equal(after.messages.at(-1)?.type, 'execution_completed')
