@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { principalOf } from '../../plugins/flow-auth.js'
-import { domainError } from '../../src/errors.js'
-import { ExecutionsRepository, type Execution } from '../../src/store/executions-repository.js'
+import type { Execution } from '../../src/flows/executions-service.js'
 import { errors, IdParams, MessageSchema, page, PageQuery } from './schemas.js'
 
 const Timestamp = Type.String({ format: 'date-time' })
@@ -74,7 +73,7 @@ const executions: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.post(
-    '/api/v1/flows/:id/run',
+    '/flows/:id/run',
     {
       schema: {
         tags: ['flowrunner'],
@@ -97,22 +96,20 @@ const executions: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.get(
-    '/api/v1/executions/:id',
+    '/executions/:id',
     { schema: { tags: ['flowrunner'], summary: 'Get an execution', params: IdParams, response: { 200: ExecutionDetail, ...errors(401, 404) } } },
     async (request) => {
-      const e = await new ExecutionsRepository(app.db).get(request.params.id, owner(request))
-      if (e === undefined) throw domainError('not_found', 'Execution not found')
+      const e = await app.executions.get(request.params.id, owner(request))
       return { ...summary(e), input: e.input, result: e.result ?? null }
     }
   )
 
   app.get(
-    '/api/v1/executions',
+    '/executions',
     { schema: { tags: ['flowrunner'], summary: 'List executions, newest first', querystring: ListQuery, response: { 200: ListReply, ...errors(400, 401) } } },
     async (request) => {
       const { limit, offset } = page(request.query)
-      const { executions: list, total } = await new ExecutionsRepository(app.db).list({
-        owner: owner(request),
+      const { executions: list, total } = await app.executions.list(owner(request), {
         ...(request.query.flow_id === undefined ? {} : { flowId: request.query.flow_id }),
         ...(request.query.status === undefined ? {} : { status: request.query.status }),
         limit,
@@ -123,7 +120,7 @@ const executions: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.delete(
-    '/api/v1/executions/:id',
+    '/executions/:id',
     { schema: { tags: ['flowrunner'], summary: 'Cancel an execution', params: IdParams, response: { 200: MessageSchema, ...errors(401, 404, 409) } } },
     async (request) => {
       await app.engine.cancel(request.params.id, owner(request))
@@ -132,7 +129,7 @@ const executions: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.get(
-    '/api/v1/executions/:id/logs',
+    '/executions/:id/logs',
     {
       schema: {
         tags: ['flowrunner'],
@@ -143,10 +140,8 @@ const executions: FastifyPluginAsyncTypebox = async (app) => {
       }
     },
     async (request) => {
-      const repo = new ExecutionsRepository(app.db)
-      if ((await repo.get(request.params.id, owner(request))) === undefined) throw domainError('not_found', 'Execution not found')
       const { limit, offset } = page(request.query)
-      const { logs, total } = await repo.logs(request.params.id, { ...(request.query.level === undefined ? {} : { level: request.query.level }), limit, offset })
+      const { logs, total } = await app.executions.logs(request.params.id, owner(request), { ...(request.query.level === undefined ? {} : { level: request.query.level }), limit, offset })
       return {
         logs: logs.map((l) => ({ timestamp: l.timestamp.toISOString(), level: l.level, message: l.message, node_id: l.nodeId, node_type: l.nodeType, data: l.data ?? null })),
         total,

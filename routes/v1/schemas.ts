@@ -1,7 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox'
-import type { Account } from '../../src/store/accounts-repository.js'
-import type { Flow, FlowRevision } from '../../src/store/flows-repository.js'
-import type { SecretInfo } from '../../src/store/secrets-repository.js'
+import type { Account } from '../../src/accounts/account-service.js'
+import type { Flow, FlowRevision } from '../../src/flows/flow-service.js'
+import type { SecretInfo } from '../../src/secrets/secret-service.js'
 
 /** FlowRunner's error shape, per its API reference. */
 export const ErrorSchema = Type.Object(

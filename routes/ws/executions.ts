@@ -5,7 +5,7 @@ import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import { domainError } from '../../src/errors.js'
 import { FINAL_EVENTS, type ExecutionEvent } from '../../src/flows/engine/events.js'
-import { ExecutionsRepository, type Execution } from '../../src/store/executions-repository.js'
+import type { Execution } from '../../src/flows/executions-service.js'
 import { bearerToken } from '../../src/http/bearer-token.js'
 
 /** A subscriber this far behind is closed rather than allowed to grow the server's memory. */
@@ -38,31 +38,13 @@ function tcpSocket(ws: WebSocket): Socket | undefined {
   return raw !== null && typeof raw === 'object' && 'cork' in raw && 'uncork' in raw ? (raw as Socket) : undefined
 }
 
-function finalEvent(e: Execution, nodeType: string | undefined): ExecutionEvent | undefined {
-  const timestamp = (e.completedAt ?? new Date()).toISOString()
-  if (e.status === 'completed') return { type: 'execution_completed', execution_id: e.id, status: 'completed', result: e.result ?? null, timestamp }
-  if (e.status === 'cancelled') return { type: 'execution_cancelled', execution_id: e.id, status: 'cancelled', timestamp }
-  if (e.status === 'failed') {
-    return {
-      type: 'execution_failed',
-      execution_id: e.id,
-      status: 'failed',
-      error: e.error ?? 'failed',
-      ...(e.nodeId === null ? {} : { node_id: e.nodeId }),
-      ...(nodeType === undefined ? {} : { node_type: nodeType }),
-      timestamp
-    }
-  }
-  return undefined
-}
-
 /**
  * What the check before the upgrade hands the socket: the execution as read, and the events published since
  * the subscription that preceded that read (so nothing falls between the two).
  */
 interface Watch {
   /** The execution as read after subscribing (and found to be the caller's). */
-  execution: Execution | undefined
+  execution: Execution
   pending: ExecutionEvent[]
   /** Set once the socket is open: events then go straight to it. */
   deliver: ((event: ExecutionEvent) => void) | undefined
@@ -76,7 +58,7 @@ interface Watch {
 const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
   const watches = new WeakMap<FastifyRequest, Watch>()
   app.get(
-    '/ws/executions/:id',
+    '/executions/:id',
     {
       websocket: true,
       schema: {
@@ -91,22 +73,18 @@ const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
         const session = await app.sessions.authenticate(token)
         const owner = session.account.role === 'admin' ? null : session.account.id
         const id = (request.params as { id: string }).id
-        // subscribe before reading the state so nothing falls between the two; the read also checks ownership
-        const watch: Watch = { execution: undefined, pending: [], deliver: undefined, unsubscribe: () => undefined }
-        watch.unsubscribe = app.executionEvents.subscribe(id, (event) => (watch.deliver === undefined ? watch.pending.push(event) : watch.deliver(event)))
-        try {
-          watch.execution = await new ExecutionsRepository(app.db).get(id, owner)
-        } finally {
-          if (watch.execution === undefined) watch.unsubscribe()
-        }
-        if (watch.execution === undefined) throw domainError('not_found', 'Execution not found')
+        // events published from the subscription on wait here until the socket is open
+        const buffer: Pick<Watch, 'pending' | 'deliver'> = { pending: [], deliver: undefined }
+        const { execution, unsubscribe } = await app.executions.watch(id, owner, (event) =>
+          buffer.deliver === undefined ? buffer.pending.push(event) : buffer.deliver(event)
+        )
+        const watch: Watch = Object.assign(buffer, { execution, unsubscribe })
         watches.set(request, watch)
         // a handshake that never completes must not leave the subscription behind
         request.raw.socket.once('close', watch.unsubscribe)
       }
     },
     async (socket, request) => {
-      const id = request.params.id
       let closed = false
       const tcp = tcpSocket(socket)
       let corked = false
@@ -133,8 +111,7 @@ const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
         }
       }
       const watch = watches.get(request)
-      const execution = watch?.execution
-      if (watch === undefined || execution === undefined) {
+      if (watch === undefined) {
         socket.close(1011, 'subscription missing')
         return
       }
@@ -143,16 +120,8 @@ const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
         watch.unsubscribe()
       })
       // the node running now (or failed), with its type, as the live messages name it
-      const nodeId = execution.nextNode ?? execution.nodeId
-      const nodeType = nodeId === null ? undefined : await app.engine.nodeType(execution.flowId, execution.revision, nodeId)
-      send({
-        type: 'execution_update',
-        execution_id: id,
-        status: execution.status,
-        ...(execution.nextNode === null ? {} : { node_id: execution.nextNode, ...(nodeType === undefined ? {} : { node_type: nodeType }) }),
-        timestamp: new Date().toISOString()
-      })
-      const final = finalEvent(execution, execution.nextNode === null ? nodeType : undefined)
+      const { state, final } = await app.executions.snapshot(watch.execution)
+      send(state)
       if (final !== undefined) {
         send(final)
         return

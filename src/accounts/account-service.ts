@@ -4,6 +4,9 @@ import { ACCOUNT_EMAIL_CONSTRAINT, AccountsRepository, type Account, type Role }
 import { isUniqueViolation, type Driver, type Queryable } from '../store/driver.js'
 import { hashPassword } from './password.js'
 
+/** What the routes shape replies from. */
+export type { Account } from '../store/accounts-repository.js'
+
 /** Who is asking: the authenticated account, as the auth layer resolved it for this request. */
 export interface Principal {
   id: string

@@ -6,6 +6,9 @@ import { FlowsRepository, type Flow, type FlowContent, type FlowRevision, type O
 import type { FlowSpec } from './definition-schema.js'
 import { validateDefinition, type ValidationContext } from './validate-definition.js'
 
+/** What the routes shape replies from. */
+export type { Flow, FlowRevision } from '../store/flows-repository.js'
+
 export interface FlowInput {
   name?: string | undefined
   description?: string | undefined

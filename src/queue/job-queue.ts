@@ -12,7 +12,6 @@ export interface QueueJob<T> {
   id: string
   name: string
   data: T
-  retryCount: number
 }
 
 export interface SendOptions {
@@ -23,7 +22,6 @@ export interface SendOptions {
   /** How long an active job may run before pg-boss considers its worker dead and retries it. */
   expireInSeconds?: number
   retryLimit?: number
-  singletonKey?: string
   /** Enqueue inside this transaction, so the job exists exactly when the state change that needs it does. */
   tx?: Queryable
 }
@@ -150,8 +148,8 @@ export class JobQueue {
   }
 
   async fetch<T>(name: string, batchSize: number): Promise<Array<QueueJob<T>>> {
-    const jobs = await this.boss.fetch<T>(name, { batchSize, includeMetadata: true })
-    return jobs.map((j) => ({ id: j.id, name: j.name, data: j.data, retryCount: (j as PgBoss.JobWithMetadata<T>).retryCount }))
+    const jobs = await this.boss.fetch<T>(name, { batchSize })
+    return jobs.map((j) => ({ id: j.id, name: j.name, data: j.data }))
   }
 
   async complete(name: string, id: string): Promise<void> {
@@ -160,10 +158,6 @@ export class JobQueue {
 
   async fail(name: string, id: string, reason: string): Promise<void> {
     await this.boss.fail(name, id, { message: reason })
-  }
-
-  async cancel(name: string, id: string): Promise<void> {
-    await this.boss.cancel(name, id)
   }
 
   async stop(): Promise<void> {

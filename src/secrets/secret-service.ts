@@ -5,6 +5,9 @@ import { isUniqueViolation, type Driver } from '../store/driver.js'
 import { SECRET_KEY_CONSTRAINT, SecretsRepository, type SealedValue, type SecretInfo } from '../store/secrets-repository.js'
 import type { SecretVault } from './vault.js'
 
+/** What the routes shape replies from. */
+export type { SecretInfo } from '../store/secrets-repository.js'
+
 /**
  * Key names are what flows write after `secrets.` in expressions, so they are identifiers JSONata reads
  * without quoting.

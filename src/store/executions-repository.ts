@@ -1,174 +1,30 @@
 import type { Queryable } from './driver.js'
+import { COLUMNS, SEVERITY, toExecution, type Execution, type ExecutionRow, type ExecutionStatus, type LogEntry, type LogLevel, type NewExecution, type NewLog, type StepUpdate } from './execution-rows.js'
+import { logsParam, withLogs, type AlsoStatement } from './execution-log-sql.js'
 import type { Owner } from './flows-repository.js'
 import { sealedFromJson, sealedSecretsJson, type SealedValue } from './secrets-repository.js'
 
-export type ExecutionStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
-export const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(['completed', 'failed', 'cancelled'])
-
-export interface Execution {
-  id: string
-  flowId: string
-  revision: number
-  accountId: string
-  status: ExecutionStatus
-  input: unknown
-  result: unknown
-  error: string | null
-  nodeId: string | null
-  nextNode: string | null
-  attempt: number
-  nodes: Record<string, unknown>
-  steps: number
-  lastNode: string | null
-  createdAt: Date
-  startedAt: Date | null
-  completedAt: Date | null
-  deadlineAt: Date
-  /** The queue job that owns the execution now (null on rows older than the column). */
-  jobId: string | null
-}
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
-export const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
-
-export interface LogEntry {
-  timestamp: Date
-  level: LogLevel
-  message: string
-  nodeId: string | null
-  nodeType: string | null
-  data: unknown
-}
-
-export interface NewLog {
-  level: LogLevel
-  message: string
-  nodeId?: string | undefined
-  nodeType?: string | undefined
-  data?: unknown
-  /** When it happened; stored as the line's timestamp (it is written later, with its step). Defaults to now. */
-  at?: Date | undefined
-}
-
-interface ExecutionRow {
-  id: string
-  flow_id: string
-  revision: number
-  account_id: string
-  status: ExecutionStatus
-  input: unknown
-  result: unknown
-  error: string | null
-  node_id: string | null
-  next_node: string | null
-  attempt: number
-  nodes: Record<string, unknown>
-  steps: number
-  last_node: string | null
-  created_at: Date
-  started_at: Date | null
-  completed_at: Date | null
-  deadline_at: Date
-  job_id: string | null
-}
-
-const COLUMNS =
-  'id, flow_id, revision, account_id, status, input, result, error, node_id, next_node, attempt, nodes, steps, last_node, created_at, started_at, completed_at, deadline_at, job_id'
-
-function toExecution(r: ExecutionRow): Execution {
-  return {
-    id: r.id,
-    flowId: r.flow_id,
-    revision: r.revision,
-    accountId: r.account_id,
-    status: r.status,
-    input: r.input,
-    result: r.result,
-    error: r.error,
-    nodeId: r.node_id,
-    nextNode: r.next_node,
-    attempt: r.attempt,
-    nodes: r.nodes,
-    steps: r.steps,
-    lastNode: r.last_node,
-    createdAt: new Date(r.created_at),
-    startedAt: r.started_at === null ? null : new Date(r.started_at),
-    completedAt: r.completed_at === null ? null : new Date(r.completed_at),
-    deadlineAt: new Date(r.deadline_at),
-    jobId: r.job_id
-  }
-}
-
-/** What a finished step writes: its node's result, where to go next, and the attempt counter. */
-export interface StepUpdate {
-  nodeId: string
-  result: unknown
-  nextNode: string | null
-  attempt: number
-  /** The step count and attempt the worker read: a duplicate worker's save then matches nothing. */
-  expect: { steps: number; attempt: number }
-  /** When the execution ends with this step. */
-  final?: { status: 'completed' | 'failed'; result?: unknown; error?: string; nodeId?: string }
-  /** The job that owns the execution from now on, when this step hands it to a new one. */
-  jobId?: string
-}
-
-/** Log lines as one JSON array parameter, so any number of them is one statement. */
-function logsParam(logs: readonly NewLog[]): string {
-  const now = new Date()
-  return JSON.stringify(
-    logs.map((l) => ({
-      ts: (l.at ?? now).toISOString(),
-      level: l.level,
-      severity: SEVERITY[l.level],
-      message: l.message,
-      node_id: l.nodeId ?? null,
-      node_type: l.nodeType ?? null,
-      data: l.data ?? null
-    }))
-  )
-}
-
-/**
- * Inserts the lines of JSON array parameter `$param` for the execution id `idExpr`, in array order (the log's
- * order is its id). Used alone and as a CTE next to the state change the lines describe: one round trip,
- * one atomic statement.
- */
-function insertLogs(idExpr: string, from: string, param: string): string {
-  return `INSERT INTO execution_logs (execution_id, ts, level, severity, message, node_id, node_type, data)
-    SELECT ${idExpr}, (l.e->>'ts')::timestamptz, l.e->>'level', (l.e->>'severity')::smallint, l.e->>'message',
-           l.e->>'node_id', l.e->>'node_type', NULLIF(l.e->'data', 'null'::jsonb)
-      FROM ${from}jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS l(e, ord)
-     ORDER BY l.ord`
-}
-
-/** `changed` (an UPDATE ... RETURNING id) and the log lines in `$param` for it, as one statement; `other`, a
- * further data-modifying statement, runs in it too. */
-function withLogs(changed: string, param: string, other?: string): string {
-  return `WITH changed AS (${changed} RETURNING id),
-        logged AS (${insertLogs('changed.id', 'changed CROSS JOIN ', param)} RETURNING 1)${other === undefined ? '' : `,
-        other AS (${other})`}
-   SELECT count(*)::int AS n FROM changed`
-}
-
-/** Another statement to run inside one of this repository's, given the number of its first parameter. */
-export type AlsoStatement = (first: number) => { sql: string; params: unknown[] }
-
-export interface NewExecution extends Pick<Execution, 'id' | 'flowId' | 'revision' | 'accountId' | 'status' | 'input'> {
-  startNode: string
-  deadlineAt: Date
-  jobId: string
-}
-
 const INSERT_EXECUTION = `INSERT INTO executions (id, flow_id, revision, account_id, status, input, next_node, deadline_at, started_at, job_id)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, CASE WHEN $5 = 'running' THEN now() END, $9)`
+
+/** An execution and its account's sealed secrets: what a worker reads before it runs a job. */
+export interface ExecutionForRun {
+  execution: Execution
+  sealed: Map<string, SealedValue>
+}
 
 function insertParams(e: NewExecution): unknown[] {
   return [e.id, e.flowId, e.revision, e.accountId, e.status, JSON.stringify(e.input ?? {}), e.startNode, e.deadlineAt, e.jobId]
 }
 
+/** Executions and their log lines; every state change writes its log lines in the same statement. */
 export class ExecutionsRepository {
   constructor(private readonly db: Queryable) {}
+
+  /** The same repository on a transaction's connection (a state change and the job it hands work to). */
+  inTransaction(tx: Queryable): ExecutionsRepository {
+    return new ExecutionsRepository(tx)
+  }
 
   async create(e: NewExecution): Promise<Execution> {
     const { rows } = await this.db.query<ExecutionRow>(`${INSERT_EXECUTION} RETURNING ${COLUMNS}`, insertParams(e))
@@ -181,7 +37,7 @@ export class ExecutionsRepository {
    * that must happen exactly when this one does (the execution's first job, already claimed by this worker).
    * One statement is atomic on its own: no transaction, one round trip.
    */
-  async createForRun(e: NewExecution, also: AlsoStatement): Promise<{ execution: Execution; sealed: Map<string, SealedValue> }> {
+  async createForRun(e: NewExecution, also: AlsoStatement): Promise<ExecutionForRun> {
     const params = insertParams(e)
     const other = also(params.length + 1)
     const { rows } = await this.db.query<ExecutionRow & { sealed: unknown }>(
@@ -202,19 +58,13 @@ export class ExecutionsRepository {
   }
 
   /** The execution and its account's sealed secrets in one read: what a worker needs to run it. */
-  async getForRun(id: string): Promise<{ execution: Execution; sealed: Map<string, SealedValue> } | undefined> {
+  async getForRun(id: string): Promise<ExecutionForRun | undefined> {
     const { rows } = await this.db.query<ExecutionRow & { sealed: unknown }>(
       `SELECT ${COLUMNS}, ${sealedSecretsJson('executions.account_id')} AS sealed FROM executions WHERE id = $1`,
       [id]
     )
     const row = rows[0]
     return row === undefined ? undefined : { execution: toExecution(row), sealed: sealedFromJson(row.sealed) }
-  }
-
-  /** The row locked for this transaction: the one worker advancing it, and cancel, queue on it. */
-  async lock(id: string): Promise<Execution | undefined> {
-    const { rows } = await this.db.query<ExecutionRow>(`SELECT ${COLUMNS} FROM executions WHERE id = $1 FOR UPDATE`, [id])
-    return rows[0] === undefined ? undefined : toExecution(rows[0])
   }
 
   async list(filter: { owner: Owner; flowId?: string; status?: ExecutionStatus; limit: number; offset: number }): Promise<{ executions: Execution[]; total: number }> {
@@ -305,11 +155,6 @@ export class ExecutionsRepository {
       [id, status, error, nodeId, logsParam(logs)]
     )
     return (rows[0]?.n ?? 0) > 0
-  }
-
-  async appendLogs(id: string, logs: readonly NewLog[]): Promise<void> {
-    if (logs.length === 0) return
-    await this.db.query(insertLogs('$1', '', '$2'), [id, logsParam(logs)])
   }
 
   async logs(id: string, filter: { level?: LogLevel; limit: number; offset: number }): Promise<{ logs: LogEntry[]; total: number }> {

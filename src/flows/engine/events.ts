@@ -16,17 +16,22 @@ export type Listener = (event: ExecutionEvent) => void
 /** The channel every event is also emitted on (execution ids start with `exec-`, so it cannot clash). */
 const ALL = '*'
 
+export interface ExecutionEventsOptions {
+  /** Called for every locally published event (to forward it to other replicas). */
+  relay?: ((event: ExecutionEvent) => void) | undefined
+}
+
 /**
  * Fan-out of execution events to subscribers in this process. Events are published after the state they
- * describe is committed. A transport across replicas plugs in through `relay`.
+ * describe is committed. A transport across replicas plugs in through `relay`, given when it is built.
  */
 export class ExecutionEvents {
   private readonly emitter = new EventEmitter()
-  /** Called for every locally published event (e.g. to forward it to other replicas). */
-  relay: ((event: ExecutionEvent) => void) | undefined
+  private readonly relay: ((event: ExecutionEvent) => void) | undefined
 
-  constructor() {
+  constructor(options: ExecutionEventsOptions = {}) {
     this.emitter.setMaxListeners(0)
+    this.relay = options.relay
   }
 
   publish(event: ExecutionEvent): void {

@@ -30,6 +30,13 @@ export interface NodeOutcome {
   logData?: Record<string, unknown>
 }
 
+/** What the engine needs of a node type (nodes/node-type.ts defines the whole type: schema, checks). */
+export interface RunnableNode {
+  /** Params holding raw JSONata (not `${...}` templates), left for the type itself to evaluate. */
+  readonly rawExpressions?: readonly string[] | undefined
+  run(params: Record<string, unknown>, ctx: RunContext): Promise<NodeOutcome>
+}
+
 /** A node failed. `retryable` failures (network, timeouts, 429, 5xx) are retried per the node's `retry`. */
 export class NodeFailure extends Error {
   override name = 'NodeFailure'

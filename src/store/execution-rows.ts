@@ -1,0 +1,118 @@
+/** An execution and its log lines as the engine, the routes and the repository see them, and the row mapping. */
+
+export type ExecutionStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
+export const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(['completed', 'failed', 'cancelled'])
+
+export interface Execution {
+  id: string
+  flowId: string
+  revision: number
+  accountId: string
+  status: ExecutionStatus
+  input: unknown
+  result: unknown
+  error: string | null
+  nodeId: string | null
+  nextNode: string | null
+  attempt: number
+  nodes: Record<string, unknown>
+  steps: number
+  lastNode: string | null
+  createdAt: Date
+  startedAt: Date | null
+  completedAt: Date | null
+  deadlineAt: Date
+  /** The queue job that owns the execution now (null on rows older than the column). */
+  jobId: string | null
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+export const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
+
+export interface LogEntry {
+  timestamp: Date
+  level: LogLevel
+  message: string
+  nodeId: string | null
+  nodeType: string | null
+  data: unknown
+}
+
+export interface NewLog {
+  level: LogLevel
+  message: string
+  nodeId?: string | undefined
+  nodeType?: string | undefined
+  data?: unknown
+  /** When it happened; stored as the line's timestamp (it is written later, with its step). Defaults to now. */
+  at?: Date | undefined
+}
+
+export interface ExecutionRow {
+  id: string
+  flow_id: string
+  revision: number
+  account_id: string
+  status: ExecutionStatus
+  input: unknown
+  result: unknown
+  error: string | null
+  node_id: string | null
+  next_node: string | null
+  attempt: number
+  nodes: Record<string, unknown>
+  steps: number
+  last_node: string | null
+  created_at: Date
+  started_at: Date | null
+  completed_at: Date | null
+  deadline_at: Date
+  job_id: string | null
+}
+
+export const COLUMNS =
+  'id, flow_id, revision, account_id, status, input, result, error, node_id, next_node, attempt, nodes, steps, last_node, created_at, started_at, completed_at, deadline_at, job_id'
+
+export function toExecution(r: ExecutionRow): Execution {
+  return {
+    id: r.id,
+    flowId: r.flow_id,
+    revision: r.revision,
+    accountId: r.account_id,
+    status: r.status,
+    input: r.input,
+    result: r.result,
+    error: r.error,
+    nodeId: r.node_id,
+    nextNode: r.next_node,
+    attempt: r.attempt,
+    nodes: r.nodes,
+    steps: r.steps,
+    lastNode: r.last_node,
+    createdAt: new Date(r.created_at),
+    startedAt: r.started_at === null ? null : new Date(r.started_at),
+    completedAt: r.completed_at === null ? null : new Date(r.completed_at),
+    deadlineAt: new Date(r.deadline_at),
+    jobId: r.job_id
+  }
+}
+
+/** What a finished step writes: its node's result, where to go next, and the attempt counter. */
+export interface StepUpdate {
+  nodeId: string
+  result: unknown
+  nextNode: string | null
+  attempt: number
+  /** The step count and attempt the worker read: a duplicate worker's save then matches nothing. */
+  expect: { steps: number; attempt: number }
+  /** When the execution ends with this step. */
+  final?: { status: 'completed' | 'failed'; result?: unknown; error?: string; nodeId?: string }
+  /** The job that owns the execution from now on, when this step hands it to a new one. */
+  jobId?: string
+}
+
+export interface NewExecution extends Pick<Execution, 'id' | 'flowId' | 'revision' | 'accountId' | 'status' | 'input'> {
+  startNode: string
+  deadlineAt: Date
+  jobId: string
+}
