@@ -1,58 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { header, pause, readJson } from './http.js'
+import { routeResources, seedAssets } from './resources.js'
+import type { SimulatorCall, SimulatorCounts, SimulatorOptions, SimulatorSettings } from './types.js'
 
-/**
- * The Evercycle sandbox: the same contract as api.evercycle.io (sign-in, refresh, assets, pricebook), in
- * memory, on node:http so it costs little when a benchmark drives it. Tests steer it (token TTL, failures,
- * latency, outages, malformed answers) and read its call log to assert exactly what reached "Evercycle".
- */
-export interface SimulatorOptions {
-  users?: Record<string, string>
-  tokenTtlMs?: number
-  latencyMs?: number
-  /** Keep at most this many calls in the log (counters are always exact). */
-  maxLoggedCalls?: number
-}
-
-export interface SimulatorSettings {
-  tokenTtlMs: number
-  latencyMs: number
-  failSignIn: boolean
-  /** Refresh tokens are refused (401), as for a revoked one. */
-  failRefresh: boolean
-  /** `error`: the refresh endpoint answers 500; `invalid`: it answers 200 with an HTML page. */
-  refreshMode: 'normal' | 'error' | 'invalid'
-  /**
-   * API calls: `malformed`: JSON content type with a broken body; `html`: a text/html page; `mislabeled`: the
-   * usual JSON answer sent as text/plain; `error`: 500;
-   * `stall`: headers and the start of the body, then nothing; `truncated`: the same, then the connection drops.
-   */
-  bodyMode: 'normal' | 'malformed' | 'html' | 'mislabeled' | 'error' | 'stall' | 'truncated'
-}
-
-export interface SimulatorCall {
-  method: string
-  /** The raw request target's path as received, before any decoding. */
-  path: string
-  query: string
-  status: number
-  authenticated: boolean
-  /** The Evercycle user whose tokens authenticated the call. */
-  user: string | undefined
-  requestId: string | undefined
-  body: unknown
-  at: number
-}
-
-export interface SimulatorCounts {
-  signIns: number
-  failedSignIns: number
-  refreshes: number
-  failedRefreshes: number
-  apiCalls: number
-  unauthorized: number
-}
+export type { Asset, SimulatorCall, SimulatorCounts, SimulatorOptions, SimulatorSettings } from './types.js'
 
 interface Session {
   username: string
@@ -61,26 +14,14 @@ interface Session {
   revoked: boolean
 }
 
-export interface Asset {
-  id: string
-  name: string
-  status: string
-  [key: string]: unknown
-}
-
 export const DEMO_USERNAME = 'demo@evercycle.test'
 export const DEMO_PASSWORD = 'demo-password'
 
-function seedAssets(): Map<string, Asset> {
-  const assets = new Map<string, Asset>()
-  const models = ['MacBook Pro 14', 'iPhone 15', 'ThinkPad X1', 'Pixel 8', 'iPad Air']
-  models.forEach((name, i) => {
-    const id = String(1001 + i)
-    assets.set(id, { id, name, status: i % 2 === 0 ? 'active' : 'retired', serialNumber: `SN-${id}`, grade: 'B' })
-  })
-  return assets
-}
-
+/**
+ * The Evercycle sandbox: the same contract as api.evercycle.io (sign-in, refresh, assets, pricebook), in
+ * memory, on node:http so it costs little when a benchmark drives it. Tests steer it (token TTL, failures,
+ * latency, outages, malformed answers) and read its call log to assert exactly what reached "Evercycle".
+ */
 export class EvercycleSimulator {
   readonly settings: SimulatorSettings
   readonly counts: SimulatorCounts = { signIns: 0, failedSignIns: 0, refreshes: 0, failedRefreshes: 0, apiCalls: 0, unauthorized: 0 }
@@ -274,89 +215,7 @@ export class EvercycleSimulator {
       if (this.settings.bodyMode === 'truncated') setTimeout(() => res.socket?.destroy(), 20).unref()
       return
     }
-    this.route(call.method, rawPath, new URLSearchParams(query), body.value, reply, res, call)
-  }
-
-  private route(
-    method: string,
-    rawPath: string,
-    query: URLSearchParams,
-    body: unknown,
-    reply: (status: number, payload: unknown) => void,
-    res: ServerResponse,
-    call: SimulatorCall
-  ): void {
-    const segments = rawPath.split('/').slice(1)
-    let decoded: string[]
-    try {
-      decoded = segments.map((s) => decodeURIComponent(s))
-    } catch {
-      return reply(400, { message: 'Bad path encoding' })
-    }
-    const [v, resource, a, b, extra] = decoded
-    if (v !== 'v1' || extra !== undefined) return reply(404, { message: 'Not found' })
-    const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
-
-    if (resource === 'asset') {
-      if (method === 'GET' && a === undefined) {
-        const bulk = Number(query.get('bulk') ?? 0)
-        if (bulk > 0) {
-          call.status = 200
-          return this.streamBulk(res, bulk)
-        }
-        let list = [...this.assets.values()]
-        const status = query.get('status')
-        if (status !== null) list = list.filter((x) => x.status === status)
-        return reply(200, { assets: list, total: list.length })
-      }
-      if (method === 'GET' && a !== undefined && b === undefined) {
-        const asset = this.assets.get(a)
-        return asset === undefined ? reply(404, { message: `Asset ${a} not found` }) : reply(200, asset)
-      }
-      if (method === 'POST' && a === 'create' && b === undefined) {
-        const id = String(1001 + this.assets.size + this.requests.length + Math.floor(Math.random() * 1e6))
-        const asset: Asset = { status: 'active', name: 'Unnamed asset', ...input, id }
-        this.assets.set(id, asset)
-        return reply(201, asset)
-      }
-      if (method === 'POST' && a === 'request' && b === undefined) {
-        const request = { ...input, requestId: randomUUID(), status: 'pending' }
-        this.requests.push(request)
-        return reply(201, request)
-      }
-      if (method === 'PUT' && a !== undefined && b === undefined) {
-        const asset = this.assets.get(a)
-        if (asset === undefined) return reply(404, { message: `Asset ${a} not found` })
-        const updated = { ...asset, ...input, id: asset.id }
-        this.assets.set(a, updated)
-        return reply(200, updated)
-      }
-    }
-    if (resource === 'pricebook' && method === 'PUT' && a !== undefined && b !== undefined) {
-      const entry = { ...input, id: a, grade: b, updatedAt: new Date().toISOString() }
-      this.pricebook.set(`${a}/${b}`, entry)
-      return reply(200, entry)
-    }
-    return reply(404, { message: 'Not found' })
-  }
-
-  /** `bulk` generated assets, written chunk by chunk with backpressure so the simulator holds none of it. */
-  private streamBulk(res: ServerResponse, count: number): void {
-    res.writeHead(200, { 'content-type': 'application/json' })
-    let i = 0
-    const pad = 'x'.repeat(400)
-    const write = (): void => {
-      while (i < count) {
-        const item = `${i === 0 ? '{"assets":[' : ','}{"id":"bulk-${i}","name":"Bulk asset ${i}","status":"active","notes":"${pad}"}`
-        i++
-        if (!res.write(item)) {
-          res.once('drain', write)
-          return
-        }
-      }
-      res.end(`],"total":${count}}`)
-    }
-    write()
+    routeResources(this, call.method, rawPath, new URLSearchParams(query), body.value, reply, res, call)
   }
 
   private signIn(body: unknown, reply: (status: number, payload: unknown) => void): void {
@@ -435,37 +294,5 @@ export class EvercycleSimulator {
       'access-control-allow-origin': '*'
     })
     res.end(text)
-  }
-}
-
-/** Latency that ends early when the client goes away, so no timer outlives the request. */
-function pause(ms: number, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    res.once('close', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-  })
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name]
-  return Array.isArray(value) ? value[0] : value
-}
-
-async function readJson(req: IncomingMessage): Promise<{ value: unknown; error: boolean }> {
-  if (req.method === 'GET' || req.method === 'HEAD') {
-    req.resume()
-    return { value: undefined, error: false }
-  }
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
-  const text = Buffer.concat(chunks).toString('utf8')
-  if (text === '') return { value: undefined, error: false }
-  try {
-    return { value: JSON.parse(text), error: false }
-  } catch {
-    return { value: undefined, error: true }
   }
 }
