@@ -8,7 +8,8 @@ import type { Driver, Queryable } from '../store/driver.js'
  * `query`, pg-boss's multi-statement scripts (`BEGIN; ...; COMMIT`) through `exec`, and a script that fails
  * mid-way is rolled back so the shared connection is never left inside an aborted transaction.
  * `claimedInsert` and `completeStatement` write pg-boss's private `job` table: package.json pins pg-boss with
- * `~` for them, and a minor upgrade must rerun test/engine/local-claim.test.ts, which compares their rows with pg-boss's own.
+ * `~` for them, and a minor upgrade must rerun test/engine/local-claim.test.ts, which compares their rows with
+ * pg-boss's own.
  */
 export interface QueueJob<T> {
   id: string
