@@ -1,3 +1,5 @@
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
+
 /**
  * Log redaction by path, always on: credentials and tokens may sit in headers, bodies and error details.
  * Fastify's default request serializer logs no headers or bodies; these paths cover what our own code and
@@ -83,4 +85,39 @@ export function requestSerializer(req: LoggedRequest): Record<string, unknown> {
  */
 export function urlFieldSerializer(value: unknown): unknown {
   return typeof value === 'string' ? redactUrl(value) : value
+}
+
+/** Fastify's binding name for the request id in request log lines (its default `requestIdLogLabel`). */
+const REQUEST_ID_LOG_LABEL = 'reqId'
+/** Where a request's logger keeps its id; a child of it inherits it (pino children are prototype-chained). */
+const logRequestId = Symbol('reqId')
+interface RequestIdCarrier {
+  [logRequestId]?: string
+}
+
+/**
+ * Request loggers without per-request redaction work. Fastify makes every request a child logger bound to its
+ * id, and pino stringifies a child's bindings through the redaction's wildcard paths: ~3 µs per request, for a
+ * value that is a UUID or a validated token, even when nothing is ever logged. The id is kept on the child
+ * instead, and `requestIdMixin` adds it to each line the child writes, so it costs only when a line is written.
+ */
+export const requestChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = function (logger, bindings, opts) {
+  const { [REQUEST_ID_LOG_LABEL]: id, ...rest } = bindings
+  // No bindings and no per-route level or serializers (the usual request): an object on the logger's
+  // prototype chain is all a child would be, without pino re-deriving its level methods and bindings for it.
+  const child: FastifyBaseLogger & RequestIdCarrier =
+    isEmpty(rest) && isEmpty(opts) ? (Object.create(logger) as FastifyBaseLogger) : logger.child(rest, opts)
+  if (typeof id === 'string') child[logRequestId] = id
+  return child
+}
+
+function isEmpty(value: object): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return false
+  return true
+}
+
+/** The `reqId` of lines written by a request's logger (or a child of it). */
+export function requestIdMixin(_line: object, _level: number, logger: object): object {
+  const id: unknown = Reflect.get(logger, logRequestId)
+  return typeof id === 'string' ? { [REQUEST_ID_LOG_LABEL]: id } : {}
 }

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import Fastify from 'fastify'
-import app, { serverOptions } from './app.js'
+import app from './app.js'
+import { serverOptions } from './server-options.js'
 import { ConfigError, load, type Config } from '../src/config.js'
 
 /** Builds, listens, and drains in-flight requests on SIGTERM/SIGINT before exiting. */

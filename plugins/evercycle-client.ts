@@ -7,13 +7,13 @@ declare module 'fastify' {
   }
 }
 
-/** The one undici pool to Evercycle; closed with the server. */
+/** The one undici pool to Evercycle, timed by the metrics; closed with the server. */
 export default fp(
   async (app) => {
     const { baseUrl, timeoutMs, connections } = app.config.evercycle
-    const client = new EvercycleClient({ baseUrl, timeoutMs, connections })
+    const client = new EvercycleClient({ baseUrl, timeoutMs, connections, observer: app.metrics.upstreamObserver })
     app.decorate('evercycleClient', client)
     app.addHook('onClose', async () => client.close())
   },
-  { name: 'evercycle-client', dependencies: ['app-config'] }
+  { name: 'evercycle-client', dependencies: ['app-config', 'metrics'] }
 )

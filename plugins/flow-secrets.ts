@@ -12,5 +12,5 @@ export default fp(
   async (app) => {
     app.decorate('secrets', new SecretService(app.db, app.vault))
   },
-  { name: 'flow-secrets', dependencies: ['app-config', 'db', 'secret-vault'] }
+  { name: 'flow-secrets', dependencies: ['db', 'secret-vault'] }
 )

@@ -47,7 +47,8 @@ function refererOrigin(referer: string | undefined): string | undefined {
 /**
  * Client authentication. Operation routes need an API key (acts as the service identity) or a session cookie
  * (the user's own Evercycle tokens). Cookie-bound writes from an origin off the allow-list are refused before
- * anything reaches Evercycle: with cookie sessions a permissive CORS preflight would be a CSRF hole.
+ * anything reaches Evercycle: with cookie sessions a permissive CORS preflight would be a CSRF hole. Registered
+ * in the gateway's `/api/` context (app/gateway.ts), so every hook here holds for that context only.
  */
 export default fp(
   async (app) => {
@@ -103,7 +104,6 @@ export default fp(
     // even when it has nothing to do, which is the common case.
     app.addHook('onRequest', (request, _reply, done) => {
       if (SAFE_METHODS.has(request.method) || request.cookies[SESSION_COOKIE] === undefined) return done()
-      if (!request.url.startsWith('/api/') || request.url.startsWith('/api/v1/')) return done()
       if (presentedApiKey(request.headers) !== undefined) return done()
       const origin = request.headers.origin ?? refererOrigin(request.headers.referer)
       if (origin === undefined || app.originPolicy.allows(origin) || origin === ownOrigin(request)) return done()

@@ -37,7 +37,7 @@ export default fp(
         // returning nothing lets the request through
         if (EXEMPT.has(request.routeOptions.url ?? '')) return
         shed.inc({ reason: type })
-        // a rejection reaches the error handler, which answers in the API's own shape with the headers
+        // a rejection reaches the error handler of the product the URL belongs to, which answers in its shape
         return Promise.reject(
           domainError('overloaded', 'The server is overloaded: try again shortly', {
             details: { retry_after_seconds: retryAfter },
@@ -55,5 +55,5 @@ export default fp(
       }
     })
   },
-  { name: 'load-shedding', dependencies: ['app-config', 'errors', 'metrics'] }
+  { name: 'load-shedding', dependencies: ['app-config', 'metrics'] }
 )

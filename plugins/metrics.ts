@@ -14,8 +14,9 @@ declare module 'fastify' {
 
 /**
  * Prometheus metrics: the registry (one per app), request timing by route pattern for every route registered
- * after this, and the optional `METRICS_PORT` listener, which starts with the app and closes with it. Other
- * sources are wired by the metrics-sources plugin once they exist; the main port's route is routes/metrics.ts.
+ * after this, and the optional `METRICS_PORT` listener, which starts with the app and closes with it. The plugins
+ * that build what other metrics count (the Evercycle client, the token manager, the engine) register them; the
+ * main port's route is routes/metrics.ts.
  */
 export default fp(
   async (app) => {

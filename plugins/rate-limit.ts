@@ -17,7 +17,6 @@ const SWEEP_INTERVAL_MS = 60_000
 export default fp(
   async (app) => {
     const shared = app.config.flowRunner.databaseUrl !== undefined
-    // the db plugin registers later; requests (and so the first hit) only come after it has
     const counters = shared ? new RateLimitCounters(() => app.db) : undefined
     await app.register(rateLimit, {
       global: false,
@@ -39,5 +38,5 @@ export default fp(
       app.addHook('onClose', async () => clearInterval(sweeper))
     }
   },
-  { name: 'rate-limit', dependencies: ['app-config'] }
+  { name: 'rate-limit', dependencies: ['app-config', 'db'] }
 )

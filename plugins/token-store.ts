@@ -3,6 +3,7 @@ import { credentialsSource } from '../src/evercycle/credentials.js'
 import { TokenManager } from '../src/evercycle/token-manager.js'
 import { DbTokenStore } from '../src/evercycle/db-token-store.js'
 import { FileTokenStore, type TokenStore } from '../src/evercycle/token-store.js'
+import { registerTokenMetrics } from '../src/metrics/token-metrics.js'
 import { GatewaySessions } from '../src/security/gateway-sessions.js'
 
 declare module 'fastify' {
@@ -28,9 +29,11 @@ export default fp(
       credentials: credentialsSource(ec.username, ec.password, ec.configDir),
       log: app.log.child({ plugin: 'token-store' })
     })
+    // read at scrape time: nothing between scrapes
+    registerTokenMetrics(app.metrics.registry, () => manager.events)
     app.decorate('tokens', manager)
     app.decorate('gatewaySessions', new GatewaySessions(store, manager, app.config.security.sessionTtlMs))
     app.addHook('onClose', async () => store.close())
   },
-  { name: 'token-store', dependencies: ['app-config', 'evercycle-client', 'db', 'secret-vault'] }
+  { name: 'token-store', dependencies: ['app-config', 'metrics', 'evercycle-client', 'db', 'secret-vault'] }
 )

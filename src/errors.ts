@@ -1,6 +1,6 @@
 /**
  * Domain errors: a plain class the core throws, free of any web framework. Each carries a machine-readable
- * `code` and the HTTP status it maps to; the edge (plugins/errors.ts) turns it into a reply. `details` is safe
+ * `code` and the HTTP status it maps to; the edge (app/error-handlers.ts) turns it into a reply. `details` is safe
  * to show to the client; `headers` (e.g. Retry-After, Allow) are set on the reply by the error handler.
  */
 const STATUS = {

@@ -29,7 +29,7 @@ const LogoutReplySchema = Type.Object({ status: Type.Literal('success'), message
 const auth: FastifyPluginAsyncTypebox = async (app) => {
   const { authRateLimit, authRateWindowMs } = app.config.security
   app.post(
-    '/api/auth',
+    '/auth',
     {
       config: { rateLimit: { max: authRateLimit, timeWindow: authRateWindowMs } },
       schema: {
@@ -67,7 +67,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.post(
-    '/api/logout',
+    '/logout',
     { schema: { tags: ['gateway'], summary: 'End the gateway session', response: { 200: LogoutReplySchema } } },
     async (request, reply) => {
       const secret = app.sessionCookie.read(request)

@@ -51,7 +51,7 @@ function clientGone(socket: Socket): ConnectionClosed {
  */
 const operations: FastifyPluginAsyncTypebox = async (app) => {
   for (const op of app.registry.list()) {
-    const url = `/api/${op.name}`
+    const url = `/${op.name}`
     app.route({
       method: op.method,
       url,

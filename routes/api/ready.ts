@@ -15,7 +15,7 @@ const ReadySchema = Type.Object({
  */
 const ready: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
-    '/api/ready',
+    '/ready',
     { schema: { tags: ['gateway'], summary: 'Readiness', response: { 200: ReadySchema, 503: ReadySchema } } },
     async (request, reply) => {
       // shedding load: tell the proxy to send traffic to the other replicas until this one recovers

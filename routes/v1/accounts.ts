@@ -37,7 +37,7 @@ const accounts: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.requireSession)
 
   app.get(
-    '/api/v1/accounts',
+    '/accounts',
     {
       schema: {
         tags: ['flowrunner'],
@@ -54,7 +54,7 @@ const accounts: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.get(
-    '/api/v1/accounts/:id',
+    '/accounts/:id',
     {
       schema: {
         tags: ['flowrunner'],
@@ -67,7 +67,7 @@ const accounts: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.post(
-    '/api/v1/accounts',
+    '/accounts',
     {
       schema: {
         tags: ['flowrunner'],
@@ -83,7 +83,7 @@ const accounts: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.put(
-    '/api/v1/accounts/:id',
+    '/accounts/:id',
     {
       schema: {
         tags: ['flowrunner'],
@@ -97,7 +97,7 @@ const accounts: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.delete(
-    '/api/v1/accounts/:id',
+    '/accounts/:id',
     {
       schema: {
         tags: ['flowrunner'],

@@ -26,7 +26,7 @@ const ATTEMPTS_PER_FAILURE = 10
 /** Login, refresh and logout: bearer JWTs for the rest of /api/v1. */
 const auth: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
-    '/api/v1/auth/login',
+    '/auth/login',
     {
       config: { rateLimit: { max: app.config.flowRunner.loginRateLimit * ATTEMPTS_PER_FAILURE, timeWindow: 60_000 } },
       schema: {
@@ -40,7 +40,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.post(
-    '/api/v1/auth/refresh',
+    '/auth/refresh',
     {
       onRequest: app.requireSession,
       schema: {
@@ -53,7 +53,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.post(
-    '/api/v1/auth/logout',
+    '/auth/logout',
     {
       onRequest: app.requireSession,
       schema: {

@@ -56,7 +56,7 @@ const flows: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.requireSession)
 
   app.get(
-    '/api/v1/flows',
+    '/flows',
     {
       schema: {
         tags: ['flowrunner'],
@@ -73,7 +73,7 @@ const flows: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.get(
-    '/api/v1/flows/:id',
+    '/flows/:id',
     {
       schema: { tags: ['flowrunner'], summary: 'Get a flow with its definition', params: IdParams, response: { 200: FlowDetailSchema, ...errors(401, 404) } }
     },
@@ -81,7 +81,7 @@ const flows: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.post(
-    '/api/v1/flows',
+    '/flows',
     {
       schema: {
         tags: ['flowrunner'],
@@ -97,7 +97,7 @@ const flows: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.put(
-    '/api/v1/flows/:id',
+    '/flows/:id',
     {
       schema: {
         tags: ['flowrunner'],
@@ -111,7 +111,7 @@ const flows: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.delete(
-    '/api/v1/flows/:id',
+    '/flows/:id',
     {
       schema: { tags: ['flowrunner'], summary: 'Delete a flow and its versions', params: IdParams, response: { 200: MessageSchema, ...errors(401, 404) } }
     },
@@ -122,7 +122,7 @@ const flows: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.get(
-    '/api/v1/flows/:id/versions',
+    '/flows/:id/versions',
     {
       schema: {
         tags: ['flowrunner'],
@@ -140,7 +140,7 @@ const flows: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.get(
-    '/api/v1/flows/:id/versions/:version',
+    '/flows/:id/versions/:version',
     {
       schema: {
         tags: ['flowrunner'],

@@ -20,7 +20,7 @@ const secrets: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.requireSession)
 
   app.get(
-    '/api/v1/accounts/:account_id/secrets',
+    '/accounts/:account_id/secrets',
     {
       schema: {
         tags: ['flowrunner'],
@@ -33,7 +33,7 @@ const secrets: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.post(
-    '/api/v1/accounts/:account_id/secrets',
+    '/accounts/:account_id/secrets',
     {
       schema: {
         tags: ['flowrunner'],
@@ -50,7 +50,7 @@ const secrets: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.delete(
-    '/api/v1/accounts/:account_id/secrets/:key',
+    '/accounts/:account_id/secrets/:key',
     {
       schema: {
         tags: ['flowrunner'],

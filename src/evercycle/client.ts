@@ -43,6 +43,8 @@ export interface EvercycleClientOptions {
   baseUrl: string
   timeoutMs: number
   connections: number
+  /** Told of every exchange and sign-in (the metrics); without one, nothing is timed. */
+  observer?: UpstreamObserver | undefined
 }
 
 const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'])
@@ -55,12 +57,12 @@ export class EvercycleClient {
   readonly baseUrl: string
   private readonly prefix: string
   private readonly pool: Pool
-  /** Set by the metrics plugin; undefined costs nothing per call. */
-  observer: UpstreamObserver | undefined
+  private readonly observer: UpstreamObserver | undefined
 
   constructor(options: EvercycleClientOptions) {
     const url = new URL(options.baseUrl)
     this.baseUrl = options.baseUrl
+    this.observer = options.observer
     this.prefix = url.pathname.replace(/\/$/, '')
     this.pool = new Pool(url.origin, {
       connections: options.connections,

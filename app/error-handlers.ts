@@ -1,26 +1,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import fp from 'fastify-plugin'
 import { isDomainError } from '../src/errors.js'
+import { flowRunnerErrorBody, gatewayErrorBody, type ErrorDetail } from '../src/http/error-body.js'
 
-interface ErrorBody {
-  code: string
-  message: string
-  details: unknown
-}
-
-/** FlowRunner answers `{error}`; the gateway keeps the old `{status, message}` and adds `error`. */
-function isFlowRunner(url: string): boolean {
-  return url.startsWith('/api/v1/') || url === '/api/v1' || url.startsWith('/ws/')
-}
-
-export function sendError(request: FastifyRequest, reply: FastifyReply, statusCode: number, error: ErrorBody): FastifyReply {
-  reply.code(statusCode).type('application/json; charset=utf-8')
-  if (isFlowRunner(request.url)) return reply.send({ error })
-  return reply.send({ status: 'error', message: error.message, error })
+interface Mapped {
+  statusCode: number
+  body: ErrorDetail
 }
 
 /** Fastify's own errors (parsing, limits, validation) mapped onto our codes. */
-function frameworkError(err: FastifyError): { statusCode: number; body: ErrorBody } | undefined {
+function frameworkError(err: FastifyError): Mapped | undefined {
   if (err.validation !== undefined) {
     const details = err.validation.map((v) => ({
       field: `${err.validationContext ?? 'request'}${v.instancePath.replace(/\//g, '.')}`,
@@ -60,7 +48,7 @@ function frameworkError(err: FastifyError): { statusCode: number; body: ErrorBod
  * FlowRunner's reference: a malformed request is 400 `invalid_request` with `details: {field, reason}` (every
  * problem also listed in `details.errors`); 422 `validation_error` is kept for flow definitions.
  */
-function flowRunnerFrameworkError(err: FastifyError): { statusCode: number; body: ErrorBody } | undefined {
+function flowRunnerFrameworkError(err: FastifyError): Mapped | undefined {
   if (err.validation !== undefined) {
     const location = err.validationContext ?? 'request'
     const errors = err.validation.map((v) => {
@@ -84,33 +72,40 @@ function flowRunnerFrameworkError(err: FastifyError): { statusCode: number; body
   return mapped
 }
 
+export interface ProductErrors {
+  /** For `setErrorHandler` in the product's context. */
+  errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply
+  /** For `setNotFoundHandler` in each prefix the product owns (Fastify picks a 404 handler by prefix). */
+  notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply
+}
+
 /**
- * One error handler for the whole server. Domain errors keep their code, status and safe details; Fastify's
- * errors are mapped; anything else is a 500 whose internals stay in the log.
+ * A product's error and not-found handlers, answering in its shape. Domain errors keep their code, status and
+ * safe details; Fastify's errors are mapped; anything else is a 500 whose internals stay in the log.
  */
-export default fp(
-  async (app) => {
-    app.setErrorHandler((err: FastifyError, request, reply) => {
+function productErrors(shape: (error: ErrorDetail) => object, framework: (err: FastifyError) => Mapped | undefined): ProductErrors {
+  const send = (reply: FastifyReply, statusCode: number, error: ErrorDetail): FastifyReply =>
+    reply.code(statusCode).type('application/json; charset=utf-8').send(shape(error))
+  return {
+    errorHandler(err, request, reply) {
       if (isDomainError(err)) {
         if (err.statusCode >= 500) request.log.warn({ err }, err.message)
         for (const [name, value] of Object.entries(err.headers ?? {})) reply.header(name, value)
-        return sendError(request, reply, err.statusCode, { code: err.code, message: err.message, details: err.details ?? null })
+        return send(reply, err.statusCode, { code: err.code, message: err.message, details: err.details ?? null })
       }
-      const mapped = isFlowRunner(request.url) ? flowRunnerFrameworkError(err) : frameworkError(err)
-      if (mapped !== undefined) {
-        return sendError(request, reply, mapped.statusCode, mapped.body)
-      }
+      const mapped = framework(err)
+      if (mapped !== undefined) return send(reply, mapped.statusCode, mapped.body)
       request.log.error({ err }, 'unhandled error')
-      return sendError(request, reply, 500, { code: 'internal_error', message: 'Internal server error', details: null })
-    })
+      return send(reply, 500, { code: 'internal_error', message: 'Internal server error', details: null })
+    },
+    notFoundHandler(request, reply) {
+      return send(reply, 404, { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}`, details: null })
+    }
+  }
+}
 
-    app.setNotFoundHandler((request, reply) =>
-      sendError(request, reply, 404, {
-        code: 'not_found',
-        message: `No route ${request.method} ${request.url.split('?')[0]}`,
-        details: null
-      })
-    )
-  },
-  { name: 'errors' }
-)
+/** The gateway's `{status, message, error}`: its routes, and whatever lies outside both products (the docs UI). */
+export const gatewayErrors = productErrors(gatewayErrorBody, frameworkError)
+
+/** FlowRunner's `{error}`, with its reference's `invalid_request` for malformed requests. */
+export const flowRunnerErrors = productErrors(flowRunnerErrorBody, flowRunnerFrameworkError)

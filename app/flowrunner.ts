@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify'
+import v1Accounts from '../routes/v1/accounts.js'
+import v1Auth from '../routes/v1/auth.js'
+import v1Executions from '../routes/v1/executions.js'
+import v1Flows from '../routes/v1/flows.js'
+import v1Secrets from '../routes/v1/secrets.js'
+import wsExecutions from '../routes/ws/executions.js'
+import { flowRunnerErrors } from './error-handlers.js'
+
+/**
+ * FlowRunner as an encapsulated context: `/api/v1/*` and `/ws/*`, errors and unknown URLs in its own shape.
+ * Its decorators (accounts, sessions, engine...) are shared plugins registered at the root.
+ */
+export default async function flowRunner(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler(flowRunnerErrors.errorHandler)
+  await app.register(v1, { prefix: '/api/v1' })
+  // `/ws/` rather than `/ws`: the bare `/ws` is no FlowRunner URL, and its 404 stays the gateway's
+  await app.register(ws, { prefix: '/ws/' })
+}
+
+async function v1(app: FastifyInstance): Promise<void> {
+  app.setNotFoundHandler(flowRunnerErrors.notFoundHandler)
+  await app.register(v1Auth)
+  await app.register(v1Accounts)
+  await app.register(v1Secrets)
+  await app.register(v1Flows)
+  await app.register(v1Executions)
+}
+
+async function ws(app: FastifyInstance): Promise<void> {
+  app.setNotFoundHandler(flowRunnerErrors.notFoundHandler)
+  await app.register(wsExecutions)
+}
