@@ -48,9 +48,11 @@ export interface RunReply {
   created_at: string
 }
 
+/** An execution as `GET /api/v1/executions/:id` answers (the shape the tests read too). */
 export interface ExecutionReply {
   id: string
   flow_id: string
+  flow_version: number
   status: string
   input: unknown
   result: unknown

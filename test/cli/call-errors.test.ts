@@ -1,19 +1,12 @@
 import t from 'tap'
 import { startSimulator } from '../helpers/gateway.js'
-import { parseJson, runCli, signedIn, type ErrorReply } from './helpers/cli.js'
+import { assertMissingAsset, parseJson, runCli, signedIn, type ErrorReply } from './helpers/cli.js'
 
 t.test('failures exit non-zero with the gateway error shape on stderr and nothing on stdout', async (t) => {
   const sim = await startSimulator(t)
   const ws = await signedIn(t, sim)
 
-  const missing = await runCli(ws, ['call', 'get-asset-id', '--param', 'id=9999'])
-  t.equal(missing.code, 1)
-  t.equal(missing.stdout, '')
-  t.same(parseJson<ErrorReply>(missing.stderr), {
-    status: 'error',
-    message: 'Evercycle answered 404',
-    error: { code: 'upstream_error', message: 'Evercycle answered 404', details: { upstream_status: 404, body: { message: 'Asset 9999 not found' } } }
-  })
+  await assertMissingAsset(t, ws)
 
   // none of these reaches Evercycle, so they run side by side
   const calls = sim.calls.length

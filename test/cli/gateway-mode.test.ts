@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import t from 'tap'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { startSimulator } from '../helpers/gateway.js'
-import { parseJson, runCli, type Envelope, type ErrorReply } from './helpers/cli.js'
+import { assertMissingAsset, parseJson, runCli, type Envelope, type ErrorReply } from './helpers/cli.js'
 import { API_KEY, cliWorkspace, gateway } from './helpers/gateway-server.js'
 
 t.test('through a gateway: auth, list and every operation, with the API key on every request', async (t) => {
@@ -45,14 +45,7 @@ t.test('through a gateway: auth, list and every operation, with the API key on e
     if (c.query !== undefined) t.equal(received?.query, c.query, `${c.args[0]} query`)
   }
 
-  const missing = await runCli(ws, [...via, 'call', 'get-asset-id', '--param', 'id=9999'])
-  t.equal(missing.code, 1)
-  t.equal(missing.stdout, '')
-  t.same(parseJson<ErrorReply>(missing.stderr), {
-    status: 'error',
-    message: 'Evercycle answered 404',
-    error: { code: 'upstream_error', message: 'Evercycle answered 404', details: { upstream_status: 404, body: { message: 'Asset 9999 not found' } } }
-  })
+  await assertMissingAsset(t, ws, via)
 
   t.ok(gw.keys.length >= 10)
   t.ok(gw.keys.every((k) => k === API_KEY), 'x-api-key on every request')

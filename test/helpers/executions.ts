@@ -1,20 +1,10 @@
 import { FINAL_EVENTS, type ExecutionEvent } from '../../src/flows/engine/events.js'
 import WebSocket from 'ws'
+import type { ExecutionReply, LogLine } from '../../dev/demo/flowrunner-api.js'
 import type { FlowRunner } from './flowrunner.js'
 
-export interface ExecutionReply {
-  id: string
-  flow_id: string
-  flow_version: number
-  status: string
-  input: unknown
-  result: unknown
-  started_at: string | null
-  completed_at: string | null
-  duration: number | null
-  error?: string
-  node_id?: string
-}
+/** The API's reply shapes, as the demo's client has them. */
+export type { ExecutionReply, LogLine }
 
 export async function createFlow(fr: FlowRunner, token: string, definition: string): Promise<string> {
   const res = await fr.request('POST', '/api/v1/flows', { token, body: { definition } })
@@ -95,14 +85,6 @@ export class EventRecorder {
   }
 }
 
-export interface LogLine {
-  timestamp: string
-  level: string
-  message: string
-  node_id: string | null
-  node_type: string | null
-  data: unknown
-}
 
 export async function logsOf(fr: FlowRunner, token: string, id: string, query = ''): Promise<LogLine[]> {
   return ((await fr.request('GET', `/api/v1/executions/${id}/logs?limit=100${query}`, { token })).json() as { logs: LogLine[] }).logs

@@ -2,10 +2,13 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import type tap from 'tap'
 import { formatAuthProperties } from '../../../src/evercycle/auth-properties.js'
 import { tokenSetFrom } from '../../../src/evercycle/tokens.js'
 import type { EvercycleSimulator } from '../../../dev/simulator/simulator.js'
 import { tempDir, type Teardown } from '../../helpers/gateway.js'
+
+type Tap = Parameters<Parameters<typeof tap.test>[0]>[0]
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..', '..')
 const MAIN = path.join('src', 'cli', 'main.ts')
@@ -157,4 +160,19 @@ export interface ErrorReply {
   status: string
   message: string
   error: { code: string; message: string; details: unknown }
+}
+
+/**
+ * `call get-asset-id --param id=9999` (through `via`, e.g. `--gateway <url>`) fails the same way in both modes:
+ * exit 1, nothing on stdout, Evercycle's 404 in the gateway's error shape on stderr.
+ */
+export async function assertMissingAsset(t: Tap, ws: Pick<Workspace, 'env'>, via: string[] = []): Promise<void> {
+  const missing = await runCli(ws, [...via, 'call', 'get-asset-id', '--param', 'id=9999'])
+  t.equal(missing.code, 1)
+  t.equal(missing.stdout, '')
+  t.same(parseJson<ErrorReply>(missing.stderr), {
+    status: 'error',
+    message: 'Evercycle answered 404',
+    error: { code: 'upstream_error', message: 'Evercycle answered 404', details: { upstream_status: 404, body: { message: 'Asset 9999 not found' } } }
+  })
 }
