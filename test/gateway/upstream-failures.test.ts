@@ -1,6 +1,19 @@
 import { request } from 'undici'
+import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
+import type { SimulatorSettings } from '../../dev/simulator/simulator.js'
 import { buildGateway, LogCapture, startSimulator } from '../helpers/gateway.js'
+
+type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
+
+/** `GET /api/get-all` once with the simulator answering normally (which signs in), then once in `mode`. */
+async function afterSignIn(t: Tap, mode: SimulatorSettings['bodyMode']): Promise<{ first: LightMyRequestResponse; res: LightMyRequestResponse }> {
+  const sim = await startSimulator(t)
+  const { app } = await buildGateway(t, { sim })
+  const first = await app.inject({ method: 'GET', url: '/api/get-all' })
+  sim.settings.bodyMode = mode
+  return { first, res: await app.inject({ method: 'GET', url: '/api/get-all' }) }
+}
 
 t.test('an upstream that does not answer in time gives 504', async (t) => {
   const sim = await startSimulator(t)
@@ -44,41 +57,25 @@ t.test('an unreachable upstream gives 502', async (t) => {
 })
 
 t.test('upstream 5xx passes through as upstream_error', async (t) => {
-  const sim = await startSimulator(t)
-  const { app } = await buildGateway(t, { sim })
-  await app.inject({ method: 'GET', url: '/api/get-all' })
-  sim.settings.bodyMode = 'error'
-  const res = await app.inject({ method: 'GET', url: '/api/get-all' })
+  const { res } = await afterSignIn(t, 'error')
   t.equal(res.statusCode, 500)
   t.same(res.json().error, { code: 'upstream_error', message: 'Evercycle answered 500', details: { upstream_status: 500, body: { message: 'Internal server error' } } })
 })
 
 t.test('malformed upstream JSON is a 502, never invalid JSON to the client', async (t) => {
-  const sim = await startSimulator(t)
-  const { app } = await buildGateway(t, { sim })
-  await app.inject({ method: 'GET', url: '/api/get-all' })
-  sim.settings.bodyMode = 'malformed'
-  const res = await app.inject({ method: 'GET', url: '/api/get-all' })
+  const { res } = await afterSignIn(t, 'malformed')
   t.equal(res.statusCode, 502)
   t.equal(res.json().error.code, 'upstream_invalid_response')
 })
 
 t.test('a non-JSON upstream body is wrapped as a JSON string', async (t) => {
-  const sim = await startSimulator(t)
-  const { app } = await buildGateway(t, { sim })
-  await app.inject({ method: 'GET', url: '/api/get-all' })
-  sim.settings.bodyMode = 'html'
-  const res = await app.inject({ method: 'GET', url: '/api/get-all' })
+  const { res } = await afterSignIn(t, 'html')
   t.equal(res.statusCode, 200)
   t.same(res.json(), { status: 'success', data: '<html><body>Maintenance</body></html>' })
 })
 
 t.test('valid JSON under a non-JSON Content-Type is still JSON, as the old gateway read it', async (t) => {
-  const sim = await startSimulator(t)
-  const { app } = await buildGateway(t, { sim })
-  const labelled = await app.inject({ method: 'GET', url: '/api/get-all' })
-  sim.settings.bodyMode = 'mislabeled'
-  const res = await app.inject({ method: 'GET', url: '/api/get-all' })
+  const { first: labelled, res } = await afterSignIn(t, 'mislabeled')
   t.equal(res.statusCode, 200)
   t.same(res.json(), labelled.json(), 'the same envelope as for application/json')
   t.equal(typeof res.json().data, 'object')
