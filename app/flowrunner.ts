@@ -18,8 +18,19 @@ export default async function flowRunner(app: FastifyInstance): Promise<void> {
   await app.register(ws, { prefix: '/ws/' })
 }
 
+/**
+ * @fastify/cors answers the preflights it allows in its hook, at the root. An OPTIONS request it leaves (no
+ * origin, or one off the list) goes on to its catch-all route, also at the root, whose 404 is the gateway's:
+ * this prefix's own catch-all sends it to FlowRunner's not-found handler instead.
+ */
+function optionsNotFound(app: FastifyInstance): void {
+  app.options('/*', { schema: { hide: true } }, (_request, reply) => reply.callNotFound())
+}
+
 async function v1(app: FastifyInstance): Promise<void> {
   app.setNotFoundHandler(flowRunnerErrors.notFoundHandler)
+  optionsNotFound(app)
+  app.options('/', { schema: { hide: true } }, (_request, reply) => reply.callNotFound())
   await app.register(v1Auth)
   await app.register(v1Accounts)
   await app.register(v1Secrets)
@@ -29,5 +40,6 @@ async function v1(app: FastifyInstance): Promise<void> {
 
 async function ws(app: FastifyInstance): Promise<void> {
   app.setNotFoundHandler(flowRunnerErrors.notFoundHandler)
+  optionsNotFound(app)
   await app.register(wsExecutions)
 }
