@@ -63,13 +63,15 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(flowAuth)
   await fastify.register(flowSecrets)
   await fastify.register(flowDefinitions)
-  // before any route: it answers upgrades on every route, closing those that are no WebSocket
-  await fastify.register(websocket)
   // the cross-replica bus first: the engine relays its events through it
   await fastify.register(clusterEvents)
   await fastify.register(flowEngine)
   await fastify.register(executionsService)
 
   await fastify.register(gateway)
+  // Between the two: its hooks (an upgrade request's socket is destroyed once answered) hold everywhere, but
+  // only routes registered after it take upgrades (a route that is no WebSocket accepts one, then closes it),
+  // so the gateway's routes answer an upgrade request as the plain HTTP request it also is.
+  await fastify.register(websocket)
   await fastify.register(flowRunner)
 }
