@@ -23,14 +23,14 @@ export default async function flowRunner(app: FastifyInstance): Promise<void> {
  * origin, or one off the list) goes on to its catch-all route, also at the root, whose 404 is the gateway's:
  * this prefix's own catch-all sends it to FlowRunner's not-found handler instead.
  */
-function optionsNotFound(app: FastifyInstance): void {
-  app.options('/*', { schema: { hide: true } }, (_request, reply) => reply.callNotFound())
+function optionsNotFound(app: FastifyInstance, paths: string[]): void {
+  for (const path of paths) app.options(path, { schema: { hide: true } }, (_request, reply) => reply.callNotFound())
 }
 
 async function v1(app: FastifyInstance): Promise<void> {
   app.setNotFoundHandler(flowRunnerErrors.notFoundHandler)
-  optionsNotFound(app)
-  app.options('/', { schema: { hide: true } }, (_request, reply) => reply.callNotFound())
+  // the bare prefix too: `/api/v1` is FlowRunner's
+  optionsNotFound(app, ['/', '/*'])
   await app.register(v1Auth)
   await app.register(v1Accounts)
   await app.register(v1Secrets)
@@ -40,6 +40,6 @@ async function v1(app: FastifyInstance): Promise<void> {
 
 async function ws(app: FastifyInstance): Promise<void> {
   app.setNotFoundHandler(flowRunnerErrors.notFoundHandler)
-  optionsNotFound(app)
+  optionsNotFound(app, ['/*'])
   await app.register(wsExecutions)
 }
