@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { DEMO_INPUT, setUpDemoFlow } from '../dev/demo/demo-flow.js'
 import { FlowRunnerApi } from '../dev/demo/flowrunner-api.js'
-import { crashes, killChildrenOnExit, stopAll } from './lib/children.js'
+import { killChildrenOnExit, runBench, stopAll } from './lib/children.js'
 import { CpuMeter } from './lib/cpu.js'
 import { closedLoop, retryShed, serverTimes } from './lib/flow-load.js'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createSchemas, startFlowServer, startReceiver, type Backend, type FlowServer, type PgSchemas, type Receiver } from './lib/flow-server.js'
 import { percentile } from './lib/load.js'
-import { fmtMb, fmtMs, goalLines, type Goal } from './lib/report.js'
+import { closeGoals, fmtMb, fmtMs, type Goal } from './lib/report.js'
 import type { Inspector } from './lib/flow-inspector.js'
 import { restingRss } from './lib/rss.js'
 import { startSimulator } from './lib/targets.js'
@@ -329,25 +329,7 @@ async function main(): Promise<number> {
   } finally {
     await Promise.all([sim.child.stop(), receiver.child.stop()])
   }
-  log()
-  log(goalLines(goals))
-  log()
-  log(`${goals.filter((g) => g.ok).length}/${goals.length} goals met in ${Math.round((Date.now() - started) / 1000)} s`)
-  if (crashes.length > 0) {
-    process.stderr.write(`\nA child process crashed during the bench:\n${crashes.join('\n')}\n`)
-    return 1
-  }
-  return 0
+  return closeGoals(log, goals, started)
 }
 
-let code = 1
-try {
-  code = await main()
-} catch (err) {
-  process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`)
-  if (crashes.length > 0) process.stderr.write(`${crashes.join('\n')}\n`)
-} finally {
-  await stopAll()
-  await dropSchemas().catch((err: unknown) => process.stderr.write(`dropping the bench schemas failed: ${String(err)}\n`))
-}
-process.exit(code)
+await runBench(main, dropSchemas)

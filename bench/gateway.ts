@@ -1,10 +1,10 @@
 import { cpus, loadavg } from 'node:os'
-import { crashes, killChildrenOnExit, stopAll } from './lib/children.js'
+import { killChildrenOnExit, runBench } from './lib/children.js'
 import { getText } from './lib/http.js'
 import { measureAtRate, type RateMeasurement } from './lib/fixed-rate.js'
 import { largeBodyCheck } from './lib/large-body.js'
 import { measure, type LoadTarget, type Measurement } from './lib/load.js'
-import { compare, compareAtRate, comparisonLine, fmtMb, goalLines, rateComparisonLine, rateTable, scenarioGoals, table, type Goal } from './lib/report.js'
+import { compare, compareAtRate, comparisonLine, closeGoals, fmtMb, rateComparisonLine, rateTable, scenarioGoals, table, type Goal } from './lib/report.js'
 import { gatewayAuthMode, gatewayClientHeaders, startGateway, startMinimalProxy, startSimulator } from './lib/targets.js'
 import { envNumber } from './lib/env.js'
 
@@ -234,24 +234,7 @@ async function main(): Promise<number> {
     if (settings.only.has(scenario.key)) goals.push(...(await runScenario(scenario)))
   }
   if (settings.only.has('large')) goals.push(...(await runLargeBody()))
-  log()
-  log(goalLines(goals))
-  log()
-  log(`${goals.filter((g) => g.ok).length}/${goals.length} goals met in ${Math.round((Date.now() - started) / 1000)} s`)
-  if (crashes.length > 0) {
-    process.stderr.write(`\nA child process crashed during the bench:\n${crashes.join('\n')}\n`)
-    return 1
-  }
-  return 0
+  return closeGoals(log, goals, started)
 }
 
-let code = 1
-try {
-  code = await main()
-} catch (err) {
-  process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`)
-  if (crashes.length > 0) process.stderr.write(`${crashes.join('\n')}\n`)
-} finally {
-  await stopAll()
-}
-process.exit(code)
+await runBench(main)

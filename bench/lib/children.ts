@@ -112,3 +112,22 @@ export function killChildrenOnExit(cleanup?: () => Promise<void>): void {
     })
   }
 }
+
+/**
+ * A bench's entry point: runs `main`, reports a throw with any child's crash, always stops the children and
+ * runs `cleanup` (its failure reported, never hiding the result), then exits with main's code (1 on a throw).
+ */
+export async function runBench(main: () => Promise<number>, cleanup?: () => Promise<void>): Promise<never> {
+  let code = 1
+  try {
+    code = await main()
+  } catch (err) {
+    process.stderr.write(`\nbench failed: ${(err as Error).stack ?? String(err)}\n`)
+    if (crashes.length > 0) process.stderr.write(`${crashes.join('\n')}\n`)
+  } finally {
+    await stopAll()
+    await cleanup?.().catch((err: unknown) => process.stderr.write(`bench cleanup failed: ${String(err)}\n`))
+  }
+  process.exit(code)
+}
+

@@ -1,3 +1,4 @@
+import { crashes } from './children.js'
 import type { RateMeasurement } from './fixed-rate.js'
 import type { Measurement } from './load.js'
 
@@ -111,4 +112,15 @@ export function scenarioGoals(scenario: string, gateway: Measurement, c: Compari
 
 export function goalLines(goals: Goal[]): string {
   return goals.map((g) => `${g.ok ? 'PASS' : 'FAIL'}  ${g.text}`).join('\n')
+}
+
+/** A goal-judging bench's closing lines; 1 when a child crashed during the run (its figures are void). */
+export function closeGoals(log: (line?: string) => void, goals: Goal[], startedAt: number): number {
+  log()
+  log(goalLines(goals))
+  log()
+  log(`${goals.filter((g) => g.ok).length}/${goals.length} goals met in ${Math.round((Date.now() - startedAt) / 1000)} s`)
+  if (crashes.length === 0) return 0
+  process.stderr.write(`\nA child process crashed during the bench:\n${crashes.join('\n')}\n`)
+  return 1
 }
