@@ -1,33 +1,5 @@
 import type { Driver, Queryable } from './driver.js'
 
-export interface Flow {
-  id: string
-  accountId: string
-  name: string
-  description: string
-  version: string | null
-  tags: string[]
-  definition: string
-  /** The number of the latest revision. */
-  revision: number
-  createdAt: Date
-  updatedAt: Date
-}
-
-export interface FlowRevision {
-  flowId: string
-  revision: number
-  name: string
-  description: string
-  version: string | null
-  tags: string[]
-  definition: string
-  /** The validated definition as JSON, start node resolved: what the engine runs. */
-  spec: unknown
-  authorId: string | null
-  createdAt: Date
-}
-
 /** What one save writes: the flow's new state and the revision recording it. */
 export interface FlowContent {
   name: string
@@ -35,7 +7,24 @@ export interface FlowContent {
   version: string | null
   tags: string[]
   definition: string
+  /** The validated definition as JSON, start node resolved: what the engine runs. */
   spec: unknown
+}
+
+export interface Flow extends Omit<FlowContent, 'spec'> {
+  id: string
+  accountId: string
+  /** The number of the latest revision. */
+  revision: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface FlowRevision extends FlowContent {
+  flowId: string
+  revision: number
+  authorId: string | null
+  createdAt: Date
 }
 
 interface FlowRow {

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import tap from 'tap'
-import { JobQueue } from '../../src/queue/job-queue.js'
-import type { Driver } from '../../src/store/driver.js'
-import { openPostgresDriver } from '../../src/store/postgres-driver.js'
 import { createFlow, jobsSettled, logsOf, runFlow, waitFinal } from '../helpers/executions.js'
-import { backendEnv, buildFlowRunner, eachBackend, openTestDriver, testSchema, type FlowRunner } from '../helpers/flowrunner.js'
+import { backendEnv, buildFlowRunner, eachBackend, type FlowRunner } from '../helpers/flowrunner.js'
+import { openTestQueue } from '../helpers/queue.js'
 import { startReceiver } from '../helpers/receiver.js'
 
 /** A flow whose only node waits at the receiver until the test opens the gate. */
@@ -40,26 +38,8 @@ async function jobStates(fr: FlowRunner, id: string): Promise<string[]> {
   return rows.map((r) => r.state)
 }
 
-/** pg-boss on a fresh database of the backend, through the same adapter the app uses for PGlite. */
-async function openQueue(t: Parameters<Parameters<typeof eachBackend>[1]>[0], backend: 'pglite' | 'postgres'): Promise<{ driver: Driver; queue: JobQueue; schema: string }> {
-  let driver: Driver
-  let schema = 'pgboss'
-  if (backend === 'postgres') {
-    const test = await testSchema(t)
-    driver = await openPostgresDriver({ connectionString: test.url, poolSize: 2 })
-    t.teardown(() => driver.close())
-    // dropped with the test's schema
-    schema = `${test.schema}_q`
-  } else {
-    driver = await openTestDriver(t, backend)
-  }
-  const queue = await JobQueue.open(driver, { schema, maintenanceIntervalSeconds: 60, onError: (err) => t.fail(`queue error: ${err.message}`) })
-  t.teardown(() => queue.stop())
-  return { driver, queue, schema }
-}
-
 eachBackend('a claimed job is the row pg-boss would send, already active: fetch never hands it out, complete() ends it', async (t, backend) => {
-  const { driver, queue, schema } = await openQueue(t, backend)
+  const { driver, queue, schema } = await openTestQueue(t, backend)
   await queue.createQueue('claims')
   const sent = randomUUID()
   const claimed = randomUUID()

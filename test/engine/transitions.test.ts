@@ -4,15 +4,14 @@ import { ExecutionEvents, type ExecutionEvent } from '../../src/flows/engine/eve
 import { finalEvent, logLine } from '../../src/flows/engine/records.js'
 import { StepJobs, type OutgoingJob } from '../../src/flows/engine/step-jobs.js'
 import { Transitions, type Advance } from '../../src/flows/engine/transitions.js'
-import { JobQueue } from '../../src/queue/job-queue.js'
 import { AccountsRepository } from '../../src/store/accounts-repository.js'
 import type { Driver } from '../../src/store/driver.js'
 import type { Execution, NewExecution } from '../../src/store/execution-rows.js'
 import { ExecutionsRepository } from '../../src/store/executions-repository.js'
 import { FlowsRepository } from '../../src/store/flows-repository.js'
 import { migrate } from '../../src/store/migrate.js'
-import { openPostgresDriver } from '../../src/store/postgres-driver.js'
-import { eachBackend, openTestDriver, testSchema, type Backend, type Tap } from '../helpers/flowrunner.js'
+import { eachBackend, type Backend, type Tap } from '../helpers/flowrunner.js'
+import { openTestQueue } from '../helpers/queue.js'
 
 /**
  * The engine's state transitions on their own, against a real store and a real pg-boss queue: each writes its
@@ -38,20 +37,8 @@ interface Bench {
 }
 
 async function bench(t: Tap, backend: Backend): Promise<Bench> {
-  let driver: Driver
-  let schema = 'pgboss'
-  if (backend === 'postgres') {
-    const test = await testSchema(t)
-    driver = await openPostgresDriver({ connectionString: test.url, poolSize: 2 })
-    t.teardown(() => driver.close())
-    // dropped with the test's schema
-    schema = `${test.schema}_q`
-  } else {
-    driver = await openTestDriver(t, backend)
-  }
+  const { driver, queue, schema } = await openTestQueue(t, backend)
   await migrate(driver)
-  const queue = await JobQueue.open(driver, { schema, maintenanceIntervalSeconds: 60, onError: (err) => t.fail(`queue error: ${err.message}`) })
-  t.teardown(() => queue.stop())
   const jobs = new StepJobs(queue, 10_000, () => undefined)
   await jobs.createQueue()
 

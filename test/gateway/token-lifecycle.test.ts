@@ -4,7 +4,7 @@ import t from 'tap'
 import { formatAuthProperties } from '../../src/evercycle/auth-properties.js'
 import { tokenSetFrom } from '../../src/evercycle/tokens.js'
 import type { EvercycleSimulator } from '../../dev/simulator/simulator.js'
-import { buildGateway, startSimulator, tempDir, type Gateway, type Teardown } from '../helpers/gateway.js'
+import { buildGateway, REFRESH_FAILURES, startSimulator, tempDir, type Gateway, type Teardown } from '../helpers/gateway.js'
 
 /** Writes an auth.properties holding real simulator tokens that the gateway will find already expired. */
 async function expiredTokenFile(sim: EvercycleSimulator, dir: string): Promise<void> {
@@ -34,11 +34,6 @@ t.test('200 concurrent calls at expiry cause exactly one upstream refresh', asyn
   t.equal(sim.callsTo('GET', '/v1/asset').length, 200)
 })
 
-const REFRESH_FAILURES = [
-  ['refused', 'a 401'],
-  ['error', 'a 500'],
-  ['invalid', 'a 200 without tokens']
-] as const
 for (const [mode, what] of REFRESH_FAILURES) {
   t.test(`a refresh that fails (${what}) falls back to signing in with the service credentials`, async (t) => {
     const { sim, app } = await gatewayAtExpiry(t)

@@ -90,3 +90,10 @@ export async function buildGateway(t: Teardown, options: GatewayOptions = {}): P
   t.teardown(() => fastify.close())
   return { app: fastify, dir, configDir, tokenFile: config.evercycle.tokenFile }
 }
+
+/** The ways a refresh can fail that the gateway answers by signing in again: the simulator's mode, and what it answers. */
+export const REFRESH_FAILURES = [
+  ['refused', 'a 401'],
+  ['error', 'a 500'],
+  ['invalid', 'a 200 without tokens']
+] as const

@@ -8,6 +8,7 @@ import { parseAuthProperties } from '../../src/evercycle/auth-properties.js'
 import { EvercycleClient } from '../../src/evercycle/client.js'
 import { TokenManager } from '../../src/evercycle/token-manager.js'
 import { FileTokenStore, SERVICE_IDENTITY, sessionIdentity } from '../../src/evercycle/token-store.js'
+import { REFRESH_FAILURES } from '../helpers/gateway.js'
 import { tokenSetFrom, type TokenSet } from '../../src/evercycle/tokens.js'
 import type { Logger } from '../../src/util/logger.js'
 
@@ -92,11 +93,6 @@ t.test('refreshes tokens that are about to expire, before they do', async (t) =>
   t.same(await h.store.get(SERVICE_IDENTITY), fresh, 'stored')
 })
 
-const REFRESH_FAILURES = [
-  ['refused', 'a 401'],
-  ['error', 'a 500'],
-  ['invalid', 'a 200 without tokens']
-] as const
 for (const [mode, what] of REFRESH_FAILURES) {
   t.test(`signs in again when the refresh fails (${what})`, async (t) => {
     const h = await harness(t)
