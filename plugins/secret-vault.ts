@@ -33,7 +33,9 @@ export default fp(
         reused: 'FLOWRUNNER_SECRETS_KEY is not set: using the generated key in DATA_DIR',
         exposed: 'the secrets key file is readable by other users: chmod 600 it'
       },
-      warn: (message) => app.log.warn({ file }, message)
+      warn: (message) => app.log.warn({ file }, message),
+      // as it always was for this key: an unusable DATA_DIR stops the boot as a configuration error
+      fileErrorsAreConfig: true
     })
     app.decorate('vault', new SecretVault(key))
   },

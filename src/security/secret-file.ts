@@ -17,19 +17,26 @@ export interface SecretFileOptions<T> {
   /** Warnings for the operator: on generating the secret, on reusing one generated earlier, on a file others can read. */
   messages: { generated: string; reused?: string; exposed?: string }
   warn: (message: string) => void
+  /** A file that can't be read or created is a configuration error (exit 78) rather than thrown as it is. */
+  fileErrorsAreConfig?: boolean
 }
 
 function configError(message: string): ConfigError {
   return new ConfigError(`Invalid configuration:\n  ${message}`)
 }
 
+function asConfigError(err: unknown): ConfigError {
+  return err instanceof ConfigError ? err : configError((err as Error).message)
+}
+
 function parsed<T>(parse: () => T): T {
   try {
     return parse()
   } catch (err) {
-    throw err instanceof ConfigError ? err : configError((err as Error).message)
+    throw asConfigError(err)
   }
 }
+
 
 /**
  * A secret from the environment; in production it must be there. Elsewhere one is generated on first boot and
@@ -44,7 +51,8 @@ export async function loadOrCreateSecret<T>(options: SecretFileOptions<T>): Prom
     return parsed(() => options.parse(given, 'variable'))
   }
   if (options.nodeEnv === 'production') throw configError(`${options.variable} is required when NODE_ENV=production`)
-  const stored = await readOrCreateKeyFile(options.file, options.generate)
+  const reading = readOrCreateKeyFile(options.file, options.generate)
+  const stored = await (options.fileErrorsAreConfig === true ? reading.catch((err: unknown) => Promise.reject(asConfigError(err))) : reading)
   const secret = parsed(() => options.parse(stored.value, 'file'))
   if (stored.created) warn(messages.generated)
   else if (messages.reused !== undefined) warn(messages.reused)

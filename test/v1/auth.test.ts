@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import { stat } from 'node:fs/promises'
+import { stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
 import { JWT_SECRET_FILE } from '../../plugins/flow-auth.js'
@@ -7,6 +7,7 @@ import { SECRETS_KEY_FILE } from '../../plugins/secret-vault.js'
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
+  backendEnv,
   buildApp,
   buildFlowRunner,
   eachBackend,
@@ -238,4 +239,13 @@ t.test('in production, boot fails without FLOWRUNNER_JWT_SECRET or FLOWRUNNER_SE
   await t.rejects(buildApp(t, { env: { ...base, FLOWRUNNER_JWT_SECRET: JWT_SECRET } }), /FLOWRUNNER_SECRETS_KEY is required when NODE_ENV=production/)
   const ok = await buildApp(t, { env: { ...base, FLOWRUNNER_JWT_SECRET: JWT_SECRET, FLOWRUNNER_SECRETS_KEY: SECRETS_KEY } })
   t.ok(ok.app.sessions, 'boots with both')
+})
+
+t.test('a secrets key file that cannot be created stops the boot as a configuration error (exit 78), naming the cause', async (t) => {
+  const dir = await tempDir(t)
+  // DATA_DIR under a regular file: the generated key can't be written there
+  const file = path.join(dir, 'not-a-dir')
+  await writeFile(file, 'x')
+  const env = { ...(await backendEnv(t, 'postgres')), FLOWRUNNER_JWT_SECRET: JWT_SECRET, DATA_DIR: path.join(file, 'data') }
+  await t.rejects(buildApp(t, { dir, env }), { name: 'ConfigError', message: /^Invalid configuration:\n {2}.*ENOTDIR/ })
 })
