@@ -24,7 +24,7 @@ import tokenStore from '../plugins/token-store.js'
 import websocket from '../plugins/websocket.js'
 import type { Config } from '../src/config.js'
 import { gatewayErrors } from './error-handlers.js'
-import flowRunner from './flowrunner.js'
+import { flowRunnerApi, flowRunnerLive } from './flowrunner.js'
 import gateway from './gateway.js'
 
 export interface AppOptions {
@@ -69,9 +69,10 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(executionsService)
 
   await fastify.register(gateway)
-  // Between the two: its hooks (an upgrade request's socket is destroyed once answered) hold everywhere, but
-  // only routes registered after it take upgrades (a route that is no WebSocket accepts one, then closes it),
-  // so the gateway's routes answer an upgrade request as the plain HTTP request it also is.
+  await fastify.register(flowRunnerApi)
+  // Hooks at the root (an upgrade request's socket is destroyed once answered) so they hold everywhere, but
+  // only routes registered after it take upgrades (a route that is no WebSocket accepts one, then closes it):
+  // the gateway's routes and FlowRunner's REST API answer an upgrade request as the plain HTTP request it is.
   await fastify.register(websocket)
-  await fastify.register(flowRunner)
+  await fastify.register(flowRunnerLive)
 }

@@ -8,12 +8,21 @@ import wsExecutions from '../routes/ws/executions.js'
 import { flowRunnerErrors } from './error-handlers.js'
 
 /**
- * FlowRunner as an encapsulated context: `/api/v1/*` and `/ws/*`, errors and unknown URLs in its own shape.
- * Its decorators (accounts, sessions, engine...) are shared plugins registered at the root.
+ * FlowRunner as encapsulated contexts: `/api/v1/*` and `/ws/*`, errors and unknown URLs in its own shape. Its
+ * decorators (accounts, sessions, engine...) are shared plugins registered at the root. It comes in two parts
+ * because @fastify/websocket, registered at the root between them, wraps every route registered after it
+ * (an upgrade request to such a route gets a 101): the REST API is registered before it and answers an
+ * upgrade request as plain HTTP, the executions (REST and live) after it.
  */
-export default async function flowRunner(app: FastifyInstance): Promise<void> {
+export async function flowRunnerApi(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(flowRunnerErrors.errorHandler)
   await app.register(v1, { prefix: '/api/v1' })
+}
+
+/** Executions: `/api/v1/executions*` and the live `/ws/executions/:id`, under the same error shape. */
+export async function flowRunnerLive(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler(flowRunnerErrors.errorHandler)
+  await app.register(v1Executions, { prefix: '/api/v1' })
   // `/ws/` rather than `/ws`: the bare `/ws` is no FlowRunner URL, and its 404 stays the gateway's
   await app.register(ws, { prefix: '/ws/' })
 }
@@ -35,7 +44,6 @@ async function v1(app: FastifyInstance): Promise<void> {
   await app.register(v1Accounts)
   await app.register(v1Secrets)
   await app.register(v1Flows)
-  await app.register(v1Executions)
 }
 
 async function ws(app: FastifyInstance): Promise<void> {

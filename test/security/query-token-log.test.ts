@@ -41,3 +41,19 @@ t.test('a WebSocket upgrade to a route without a WebSocket handler does not log 
   t.notOk(logs.text.includes(token), 'the token is not in any log line')
   t.ok(logs.lines.some((l) => l.includes('no websocket handler') && l.includes('token=[redacted]')), 'the path shows the parameter as redacted')
 })
+
+t.test("FlowRunner's REST API and the gateway answer an upgrade request as the plain HTTP request it also is", async (t) => {
+  const { fr, port, token } = await listeningFlowRunner(t)
+  for (const path of ['/api/v1/flows', `/api/v1/accounts/${fr.admin.id}/secrets`, '/api/v1/accounts', '/api/health']) {
+    const plain = await fr.request('GET', path, { token })
+    const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${token}` } })
+    const status = await new Promise<number>((resolve, reject) => {
+      socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+      socket.on('open', () => reject(new Error(`${path} accepted the upgrade`)))
+      socket.on('error', reject)
+    })
+    t.equal(status, plain.statusCode, `${path}: answered ${plain.statusCode} over HTTP, not switched`)
+    t.not(status, 101)
+  }
+  await fr.app.close()
+})
