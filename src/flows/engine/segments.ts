@@ -10,7 +10,7 @@ import type { ExecutionEvent, ExecutionEvents } from './events.js'
 import { logLine } from './records.js'
 import type { SpecCache } from './spec-cache.js'
 import { JOB_EXPIRY_MARGIN_S, type StepJob, type StepJobs } from './step-jobs.js'
-import { pickNext, retryDelay, runStep, type AbortReason, type StepRunnerDeps } from './step-runner.js'
+import { maxAttempts, pickNext, retryDelay, runStep, type AbortReason, type StepRunnerDeps } from './step-runner.js'
 import type { Transitions } from './transitions.js'
 
 /** This process, as `host:pid`. */
@@ -187,8 +187,7 @@ export class Segments {
     const message = masker.text(failure.message)
     const wait = retryDelay(node, execution, failure)
     if (wait !== undefined) {
-      const maxAttempts = node.retry?.max_attempts ?? 1
-      const line = record('warn', `Attempt ${execution.attempt} of ${maxAttempts} failed: ${message}; retrying in ${wait} ms`, {
+      const line = record('warn', `Attempt ${execution.attempt} of ${maxAttempts(node)} failed: ${message}; retrying in ${wait} ms`, {
         attempt: execution.attempt,
         error: message,
         retry_in_ms: wait,

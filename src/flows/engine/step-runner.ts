@@ -46,10 +46,14 @@ function backoff(baseMs: number, attempt: number): number {
   return Math.round(baseMs * 2 ** (attempt - 1) * (0.5 + Math.random()))
 }
 
+/** How many times a node is tried in all: once unless its `retry` says more. */
+export function maxAttempts(node: NodeSpec): number {
+  return node.retry?.max_attempts ?? 1
+}
+
 /** How long to wait before the next attempt of a failed node, or undefined when it is not retried. */
 export function retryDelay(node: NodeSpec, execution: Execution, failure: NodeFailure): number | undefined {
-  const maxAttempts = node.retry?.max_attempts ?? 1
-  if (!failure.retryable || execution.attempt >= maxAttempts || Date.now() >= execution.deadlineAt.getTime()) return undefined
+  if (!failure.retryable || execution.attempt >= maxAttempts(node) || Date.now() >= execution.deadlineAt.getTime()) return undefined
   return backoff(node.retry?.backoff_ms ?? 1000, execution.attempt)
 }
 
