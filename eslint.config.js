@@ -17,8 +17,18 @@ export default tseslint.config(
   },
   {
     // the product never reaches into the development tools (simulator, demo)
-    files: ['app/**/*.ts', 'plugins/**/*.ts', 'routes/**/*.ts', 'endpoints/**/*.ts'],
+    files: ['app/**/*.ts', 'plugins/**/*.ts', 'endpoints/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [devOnly] }] }
+  },
+  {
+    // routes call decorators; the store is reached through the services plugins build
+    files: ['routes/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [devOnly, { group: ['**/src/store/*', '**/src/store/**'], message: 'routes call decorators, never repositories.' }] }
+      ]
+    }
   },
   {
     // src/ is the framework-free core: the web framework stays in app/, plugins/ and routes/
