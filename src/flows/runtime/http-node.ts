@@ -1,13 +1,8 @@
 import { createHmac } from 'node:crypto'
-import { httpCall, HttpCallError } from './http-call.js'
+import { httpCall, HttpCallError, type HttpCall } from './http-call.js'
 import { isRetryableStatus, NodeFailure, type NodeOutcome, type RunContext } from './node-runtime.js'
 
-export interface HttpNodeParams {
-  url: string
-  method: string
-  headers?: Record<string, string>
-  query?: Record<string, unknown>
-  body?: unknown
+export interface HttpNodeParams extends Pick<HttpCall, 'url' | 'method' | 'headers' | 'query' | 'body'> {
   /** Signs the exact body bytes with HMAC-SHA256 (webhooks). */
   signingSecret?: string
   /** The request's own bound (http.request `timeout`), within the node's. */
