@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
@@ -62,6 +63,18 @@ export const EnvSchema = Type.Object({
   FLOWRUNNER_POLL_MS: Type.Integer({ default: 1000, minimum: 50, maximum: 60000 }),
   FLOWRUNNER_QUEUE_SCHEMA: Type.String({ default: 'pgboss', pattern: '^[a-z_][a-z0-9_]{0,62}$' }),
   FLOWRUNNER_WORKER: Type.Boolean({ default: true }),
+  // isolation: what one flow may use (issue 19)
+  FLOWRUNNER_ACCOUNT_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  FLOWRUNNER_EXPRESSION_TIMEOUT: Type.Integer({ default: 1000, minimum: 10, maximum: 60000 }),
+  FLOWRUNNER_NODE_EXPRESSION_BUDGET: Type.Integer({ default: 2000, minimum: 10, maximum: 600000 }),
+  FLOWRUNNER_EXPRESSION_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  FLOWRUNNER_EXPRESSION_HEAP_MB: Type.Integer({ default: 128, minimum: 16, maximum: 4096 }),
+  FLOWRUNNER_MAX_RESULT_BYTES: Type.Integer({ default: 1048576, minimum: 1024, maximum: 104857600 }),
+  FLOWRUNNER_MAX_INPUT_BYTES: Type.Integer({ default: 1048576, minimum: 1024, maximum: 104857600 }),
+  FLOWRUNNER_MAX_DEPTH: Type.Integer({ default: 256, minimum: 8, maximum: 4096 }),
+  FLOWRUNNER_MAX_LOG_DATA_BYTES: Type.Integer({ default: 65536, minimum: 1024, maximum: 10485760 }),
+  FLOWRUNNER_MAX_ERROR_CHARS: Type.Integer({ default: 4096, minimum: 256, maximum: 1048576 }),
+  FLOWRUNNER_EVERCYCLE_OPERATIONS: Type.Optional(Type.String()),
 
   // operations: metrics and load shedding (0 turns a pressure limit off)
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
@@ -187,7 +200,30 @@ function settingsFrom(e: Env) {
       pollIntervalMs: e.FLOWRUNNER_POLL_MS,
       queueSchema: e.FLOWRUNNER_QUEUE_SCHEMA,
       /** Whether this process works executions (an API-only replica sets false). */
-      worker: e.FLOWRUNNER_WORKER
+      worker: e.FLOWRUNNER_WORKER,
+      /** Running executions one account may hold on this replica; default half the slots (at least one). */
+      accountConcurrency: e.FLOWRUNNER_ACCOUNT_CONCURRENCY ?? Math.max(1, Math.ceil(e.FLOWRUNNER_CONCURRENCY / 2)),
+      /** Flow expressions run in worker threads under these limits. */
+      expressions: {
+        timeoutMs: e.FLOWRUNNER_EXPRESSION_TIMEOUT,
+        nodeBudgetMs: e.FLOWRUNNER_NODE_EXPRESSION_BUDGET,
+        /** Worker threads; default: the machine's cores, at least 2 and at most 4. */
+        threads: e.FLOWRUNNER_EXPRESSION_THREADS ?? Math.min(4, Math.max(2, availableParallelism())),
+        heapMb: e.FLOWRUNNER_EXPRESSION_HEAP_MB
+      },
+      /** Sizes an execution may write: past them a node fails (result_too_large/deep) or `/run` answers 4xx. */
+      limits: {
+        maxResultBytes: e.FLOWRUNNER_MAX_RESULT_BYTES,
+        maxInputBytes: e.FLOWRUNNER_MAX_INPUT_BYTES,
+        maxDepth: e.FLOWRUNNER_MAX_DEPTH,
+        maxLogDataBytes: e.FLOWRUNNER_MAX_LOG_DATA_BYTES,
+        maxErrorChars: e.FLOWRUNNER_MAX_ERROR_CHARS
+      },
+      /**
+       * Evercycle operations a `user` account's flows may call as the service identity (admins: all). Unset:
+       * every GET operation; `*`: all.
+       */
+      evercycleOperations: e.FLOWRUNNER_EVERCYCLE_OPERATIONS === undefined ? undefined : list(e.FLOWRUNNER_EVERCYCLE_OPERATIONS)
     },
     metrics: {
       /** Bearer token `GET /metrics` requires; without it (and without a port) metrics are not served. */
