@@ -3,12 +3,14 @@ import type { FlowSpec } from '../src/flows/definition-schema.js'
 import { Engine } from '../src/flows/engine/engine.js'
 import { ExecutionEvents } from '../src/flows/engine/events.js'
 import { STEP_QUEUE } from '../src/flows/engine/step-jobs.js'
+import { evercyclePolicy, OwnerRoles } from '../src/flows/evercycle-policy.js'
 import { nodeTypes } from '../src/flows/nodes/index.js'
 import { evercycleAdapter } from '../src/flows/runtime/evercycle-adapter.js'
 import { guardedAgent } from '../src/flows/runtime/guarded-agent.js'
 import { NetworkPolicy } from '../src/flows/runtime/network-policy.js'
 import { registerFlowRunnerMetrics } from '../src/metrics/flowrunner-metrics.js'
 import { JobQueue } from '../src/queue/job-queue.js'
+import { AccountsRepository } from '../src/store/accounts-repository.js'
 import { ExecutionsRepository } from '../src/store/executions-repository.js'
 import { FlowsRepository } from '../src/store/flows-repository.js'
 
@@ -38,6 +40,12 @@ export default fp(
     const events = new ExecutionEvents({ relay: bus === undefined ? undefined : (event) => bus.publish(event) })
     const http = guardedAgent(new NetworkPolicy(fr.allowHosts), { connectTimeoutMs: 10_000 })
     const flows = new FlowsRepository(app.db)
+    const accounts = new AccountsRepository(app.db)
+    const policy = evercyclePolicy(fr.evercycleOperations)
+    const ownerRoles = new OwnerRoles(async (flowId) => {
+      const flow = await flows.get(flowId, null)
+      return flow === undefined ? undefined : (await accounts.findById(flow.accountId))?.role
+    })
     const engine = new Engine({
       db: app.db,
       executions: new ExecutionsRepository(app.db),
@@ -50,7 +58,11 @@ export default fp(
       evercycle: evercycleAdapter({
         operation: (name) => app.registry.get(name),
         call: (op, input, signal) => app.operations.call(op, input, { signal }),
-        maxResponseBytes: fr.maxResponseBytes
+        maxResponseBytes: fr.maxResponseBytes,
+        mayCall: async (op, flowId) => {
+          const role = await ownerRoles.get(flowId)
+          return role !== undefined && policy(role, op)
+        }
       }),
       log: app.log.child({ plugin: 'flow-engine' }),
       settings: {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Principal } from '../accounts/account-service.js'
 import { domainError } from '../errors.js'
+import { AccountsRepository, type Role } from '../store/accounts-repository.js'
 import type { Driver } from '../store/driver.js'
 import { FlowsRepository, type Flow, type FlowContent, type FlowRevision, type Owner } from '../store/flows-repository.js'
 import type { FlowSpec } from './definition-schema.js'
@@ -21,6 +22,13 @@ export interface FlowUpdate {
   description?: string | undefined
   definition?: string | undefined
   tags?: string[] | undefined
+}
+
+/** What saving a flow checks against: the gateway's operations, and which of them an owner's role may call. */
+export interface FlowServiceContext {
+  hasOperation(name: string): boolean
+  /** Asked only for operations the registry knows (evercycle-policy.ts). */
+  mayCallOperation(role: Role, name: string): boolean
 }
 
 export interface Page {
@@ -49,14 +57,14 @@ function parse(definition: string, ctx: ValidationContext): FlowSpec {
 
 /**
  * Flows belong to the account that created it: other users see a 404, as if it didn't exist; admins see and
- * manage all. Each create and update records an immutable revision with the validated spec.
+ * manage all. Each create and update records an immutable revision with the spec, validated as its owner's.
  */
 export class FlowService {
   private readonly repo: FlowsRepository
 
   constructor(
-    db: Driver,
-    private readonly ctx: ValidationContext
+    private readonly db: Driver,
+    private readonly ctx: FlowServiceContext
   ) {
     this.repo = new FlowsRepository(db)
   }
@@ -71,8 +79,18 @@ export class FlowService {
     return flow
   }
 
+  /** Validation as the flow's owner: what its nodes may call depends on the owner's role, not the editor's. */
+  private validationFor(role: Role): ValidationContext {
+    return { hasOperation: (name) => this.ctx.hasOperation(name), mayCallOperation: (name) => this.ctx.mayCallOperation(role, name) }
+  }
+
+  private async ownerRole(actor: Principal, flow: Flow): Promise<Role> {
+    if (flow.accountId === actor.id) return actor.role
+    return (await new AccountsRepository(this.db).findById(flow.accountId))?.role ?? 'user'
+  }
+
   async create(actor: Principal, input: FlowInput): Promise<Flow> {
-    const spec = parse(input.definition, this.ctx)
+    const spec = parse(input.definition, this.validationFor(actor.role))
     return this.repo.create(`flow-${randomUUID()}`, actor.id, {
       name: input.name ?? spec.metadata.name,
       description: input.description ?? spec.metadata.description ?? '',
@@ -92,7 +110,7 @@ export class FlowService {
     const current = await this.get(actor, id)
     let content: FlowContent
     if (update.definition !== undefined) {
-      const spec = parse(update.definition, this.ctx)
+      const spec = parse(update.definition, this.validationFor(await this.ownerRole(actor, current)))
       content = {
         name: update.name ?? spec.metadata.name,
         description: update.description ?? spec.metadata.description ?? '',

@@ -19,6 +19,8 @@ export type ValidationResult = { ok: true; spec: FlowSpec } | { ok: false; issue
 
 export interface ValidationContext {
   hasOperation(name: string): boolean
+  /** Whether the flow's owner may call this known Evercycle operation. */
+  mayCallOperation(name: string): boolean
 }
 
 type Path = (string | number)[]
@@ -112,7 +114,7 @@ function checkNode(id: string, node: FlowDefinition['nodes'][string], ctx: Valid
   if (paramIssues.length === 0) {
     issues.push(...templateIssues(params, [...base, 'params'], new Set(type.rawExpressions ?? [])))
     const next = node.next ?? {}
-    for (const issue of type.check?.(params, { hasOperation: (name) => ctx.hasOperation(name), next }) ?? []) {
+    for (const issue of type.check?.(params, { hasOperation: (name) => ctx.hasOperation(name), mayCallOperation: (name) => ctx.mayCallOperation(name), next }) ?? []) {
       issues.push({ path: [...base, 'params', ...issue.path], reason: issue.reason })
     }
   }

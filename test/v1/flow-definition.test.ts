@@ -3,7 +3,7 @@ import { parseDuration } from '../../src/flows/duration.js'
 import { ExpressionError, parseTemplate, renderTemplate } from '../../src/flows/expressions.js'
 import { validateDefinition, type DefinitionIssue } from '../../src/flows/validate-definition.js'
 
-const ctx = { hasOperation: (name: string) => name === 'get-all' }
+const ctx = { hasOperation: (name: string) => name === 'get-all', mayCallOperation: () => true }
 
 function issues(source: string): DefinitionIssue[] {
   const result = validateDefinition(source, ctx)

@@ -5,6 +5,8 @@ import type { NodeOutcome, RunContext } from '../runtime/node-runtime.js'
 export interface CheckContext {
   /** Whether the gateway's endpoint registry knows this Evercycle operation. */
   hasOperation(name: string): boolean
+  /** Whether the flow's owner may call this (known) operation: evercycle-policy.ts, by the owner's role. */
+  mayCallOperation(name: string): boolean
   /** The node's `next` mapping (action name → node id). */
   next: Readonly<Record<string, string>>
 }

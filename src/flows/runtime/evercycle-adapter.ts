@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici'
 import { isDomainError } from '../../errors.js'
 import type { Operation } from '../../evercycle/operation.js'
 import type { OperationInput } from '../../evercycle/prepare-call.js'
+import { forbiddenOperation } from '../evercycle-policy.js'
 import { HttpCallError, readBody } from './http-call.js'
 import { NodeFailure, type RunContext } from './node-runtime.js'
 
@@ -12,17 +13,28 @@ export interface EvercycleAdapterDeps {
   call: (op: Operation, input: OperationInput, signal: AbortSignal) => Promise<Pick<Dispatcher.ResponseData, 'statusCode' | 'body'>>
   /** The same cap as any other endpoint a flow reads. */
   maxResponseBytes: number
+  /** Whether the flow's owner may call the operation (evercycle-policy.ts); false for a flow that is gone. */
+  mayCall: (op: Operation, flowId: string) => Promise<boolean>
 }
 
 /**
  * What an `evercycle` node calls: a registry operation by name, its path parameters filled from `params`
  * wherever the operation takes them from, the body read capped and parsed as JSON when it is JSON. Failures
- * become node failures, retryable when Evercycle was unavailable or slow.
+ * become node failures, retryable when Evercycle was unavailable or slow. The owner's right to the operation
+ * was checked when the flow was saved and is checked again here, since a policy or a role may have changed
+ * since: a refusal is final, not retried.
  */
 export function evercycleAdapter(deps: EvercycleAdapterDeps): RunContext['evercycle'] {
-  return async (operation, input, signal) => {
+  return async (operation, input, signal, flowId) => {
     const op = deps.operation(operation)
     if (op === undefined) throw new NodeFailure(`Unknown Evercycle operation ${operation}`, false)
+    let allowed: boolean
+    try {
+      allowed = await deps.mayCall(op, flowId)
+    } catch {
+      throw new NodeFailure(`Could not check whether this flow may call Evercycle operation ${operation}`, true)
+    }
+    if (!allowed) throw new NodeFailure(forbiddenOperation(operation), false)
     const query: Record<string, unknown> = { ...input.query }
     const body: Record<string, unknown> = { ...input.body }
     for (const [name, param] of Object.entries(op.pathParams)) {

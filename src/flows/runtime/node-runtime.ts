@@ -15,7 +15,9 @@ export interface RunContext {
   evercycle: (
     operation: string,
     input: { query?: Record<string, unknown> | undefined; body?: Record<string, unknown> | undefined; params?: Record<string, unknown> | undefined },
-    signal: AbortSignal
+    signal: AbortSignal,
+    /** The calling flow (`scope.execution.flow_id`): its owner's role decides which operations it may call. */
+    flowId: string
   ) => Promise<{ status_code: number; body: unknown }>
   log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>) => void
 }
