@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { principalOf } from '../../plugins/flow-auth.js'
-import { SECRET_KEY_PATTERN, SECRET_VALUE_MAX_LENGTH } from '../../src/secrets/secret-service.js'
-import { errors, MessageSchema, SecretSchema, secretReply } from './schemas.js'
+import { SECRET_KEY_PATTERN, SECRET_VALUE_MAX_LENGTH, SECRET_VALUE_MIN_LENGTH } from '../../src/secrets/secret-service.js'
+import { ErrorSchema, errors, MessageSchema, SecretSchema, secretReply } from './schemas.js'
 
 const AccountParams = Type.Object({ account_id: Type.String({ minLength: 1, maxLength: 200 }) })
 const SecretParams = Type.Object({ ...AccountParams.properties, key: Type.String({ minLength: 1, maxLength: 128 }) })
@@ -10,7 +10,13 @@ const SecretParams = Type.Object({ ...AccountParams.properties, key: Type.String
 const CreateBody = Type.Object(
   {
     key: Type.String({ pattern: SECRET_KEY_PATTERN, description: 'Letters, digits and _, not starting with a digit; flows read it as secrets.<KEY>' }),
-    value: Type.String({ minLength: 1, maxLength: SECRET_VALUE_MAX_LENGTH, description: 'Stored encrypted; never returned' })
+    // an empty value is a malformed request (400); a value shorter than the minimum is refused by the service
+    // as a validation error (422), the status the reference gives for a request that fails validation
+    value: Type.String({
+      minLength: 1,
+      maxLength: SECRET_VALUE_MAX_LENGTH,
+      description: `Stored encrypted; never returned. At least ${SECRET_VALUE_MIN_LENGTH} characters (422 otherwise), so it can be masked wherever a flow writes`
+    })
   },
   { additionalProperties: false }
 )
@@ -40,7 +46,7 @@ const secrets: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Store a secret',
         params: AccountParams,
         body: CreateBody,
-        response: { 201: SecretSchema, ...errors(400, 401, 403, 404, 409) }
+        response: { 201: SecretSchema, ...errors(400, 401, 403, 404, 409), 422: { ...ErrorSchema, description: `The value is shorter than ${SECRET_VALUE_MIN_LENGTH} characters` } }
       }
     },
     async (request, reply) => {

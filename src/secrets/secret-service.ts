@@ -1,5 +1,6 @@
 import type { Principal } from '../accounts/account-service.js'
 import { domainError } from '../errors.js'
+import { SECRET_VALUE_MIN_LENGTH } from '../flows/runtime/secret-masker.js'
 import { AccountsRepository } from '../store/accounts-repository.js'
 import { isUniqueViolation, type Driver } from '../store/driver.js'
 import { SECRET_KEY_CONSTRAINT, SecretsRepository, type SealedValue, type SecretInfo } from '../store/secrets-repository.js'
@@ -14,6 +15,8 @@ export type { SecretInfo } from '../store/secrets-repository.js'
  */
 export const SECRET_KEY_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,127}$'
 export const SECRET_VALUE_MAX_LENGTH = 65536
+/** The masker's own minimum: a shorter value could not be kept out of logs and results, so it is never stored. */
+export { SECRET_VALUE_MIN_LENGTH }
 
 /**
  * An account's secrets: the owner or an admin may list, add and delete them; values go in and never come
@@ -42,6 +45,10 @@ export class SecretService {
   async create(actor: Principal, accountId: string, key: string, value: string): Promise<SecretInfo> {
     await this.authorize(actor, accountId)
     if (!new RegExp(SECRET_KEY_PATTERN).test(key)) throw domainError('validation_error', 'Invalid secret key', { statusCode: 422 })
+    if (value.length < SECRET_VALUE_MIN_LENGTH) {
+      const reason = `must be at least ${SECRET_VALUE_MIN_LENGTH} characters`
+      throw domainError('validation_error', `A secret value ${reason}`, { statusCode: 422, details: { field: 'value', reason } })
+    }
     try {
       return await new SecretsRepository(this.db).insert(accountId, key, this.vault.seal(accountId, key, value))
     } catch (err) {

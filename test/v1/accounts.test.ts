@@ -173,7 +173,7 @@ eachBackend("deleting an account deletes its flows, their versions and its secre
   const flow = await fr.request('POST', '/api/v1/flows', { token: user.token, body: { definition: simpleDefinition() } })
   t.equal(flow.statusCode, 201)
   await fr.request('PUT', `/api/v1/flows/${flow.json().id}`, { token: user.token, body: { tags: ['x'] } })
-  t.equal((await fr.request('POST', `/api/v1/accounts/${user.id}/secrets`, { token: user.token, body: { key: 'API_KEY', value: 'v' } })).statusCode, 201)
+  t.equal((await fr.request('POST', `/api/v1/accounts/${user.id}/secrets`, { token: user.token, body: { key: 'API_KEY', value: 'api-key-value' } })).statusCode, 201)
   // the admin also edits the user's flow: its revision names the admin, who must survive the delete
   await fr.request('PUT', `/api/v1/flows/${flow.json().id}`, { token: fr.admin.token, body: { tags: ['y'] } })
 

@@ -23,7 +23,7 @@ eachBackend('secrets: create (201), list keys and timestamps only, delete', asyn
   t.same(list.json().secrets.map((s: { key: string }) => s.key), ['DATABASE_URL', 'NEW_API_KEY'])
   for (const s of list.json().secrets) t.same(Object.keys(s).sort(), ['created_at', 'key', 'updated_at'])
 
-  const dup = await fr.request('POST', base, { token: user.token, body: { key: 'NEW_API_KEY', value: 'other' } })
+  const dup = await fr.request('POST', base, { token: user.token, body: { key: 'NEW_API_KEY', value: 'another-value' } })
   t.equal(dup.statusCode, 409)
   t.equal(dup.json().error.code, 'conflict')
 
@@ -55,7 +55,7 @@ eachBackend('secret keys and values are validated (400)', async (t, backend) => 
     t.equal(res.statusCode, 400, JSON.stringify(body).slice(0, 40))
     t.equal(res.json().error.code, 'invalid_request')
   }
-  t.equal((await fr.request('POST', base, { token: fr.admin.token, body: { key: '_lower_ok9', value: 'v' } })).statusCode, 201)
+  t.equal((await fr.request('POST', base, { token: fr.admin.token, body: { key: '_lower_ok9', value: 'value-of-8+' } })).statusCode, 201)
 })
 
 eachBackend("only the owner or an admin touches an account's secrets", async (t, backend) => {
@@ -67,7 +67,7 @@ eachBackend("only the owner or an admin touches an account's secrets", async (t,
 
   for (const [method, url, body] of [
     ['GET', base, undefined],
-    ['POST', base, { key: 'BOB_WAS_HERE', value: 'x' }],
+    ['POST', base, { key: 'BOB_WAS_HERE', value: 'bob-was-here' }],
     ['DELETE', `${base}/ALICE_KEY`, undefined]
   ] as const) {
     const res = await fr.request(method, url, { token: bob.token, body })
@@ -79,10 +79,10 @@ eachBackend("only the owner or an admin touches an account's secrets", async (t,
 
   // admins manage anyone's
   t.same((await fr.request('GET', base, { token: fr.admin.token })).json().secrets.map((s: { key: string }) => s.key), ['ALICE_KEY'])
-  t.equal((await fr.request('POST', base, { token: fr.admin.token, body: { key: 'FROM_ADMIN', value: 'x' } })).statusCode, 201)
+  t.equal((await fr.request('POST', base, { token: fr.admin.token, body: { key: 'FROM_ADMIN', value: 'from-the-admin' } })).statusCode, 201)
   t.equal((await fr.request('DELETE', `${base}/FROM_ADMIN`, { token: fr.admin.token })).statusCode, 200)
   t.equal((await fr.request('GET', '/api/v1/accounts/account-nope/secrets', { token: fr.admin.token })).statusCode, 404)
-  t.equal((await fr.request('POST', '/api/v1/accounts/account-nope/secrets', { token: fr.admin.token, body: { key: 'K', value: 'v' } })).statusCode, 404)
+  t.equal((await fr.request('POST', '/api/v1/accounts/account-nope/secrets', { token: fr.admin.token, body: { key: 'K', value: 'value-for-nobody' } })).statusCode, 404)
 
   t.same((await fr.request('GET', `/api/v1/accounts/${bob.id}/secrets`, { token: bob.token })).json(), { secrets: [] }, "bob's own list is separate")
 })
