@@ -1,6 +1,7 @@
 import tap from 'tap'
-import { runToEnd } from '../helpers/executions.js'
+import { logsOf, runToEnd, setSecret } from '../helpers/executions.js'
 import { buildFlowRunner } from '../helpers/flowrunner.js'
+import { LogCapture } from '../helpers/gateway.js'
 import { startReceiver } from '../helpers/receiver.js'
 
 // The guard sits in the HTTP agent, not in storage: one backend (Postgres, the quicker to boot) covers it.
@@ -88,4 +89,42 @@ nodes:
   const loop = await runToEnd(fr, user.token, call(`${allowed.url}/loop`))
   t.equal(loop.error, 'More than 5 redirects')
   t.equal(allowed.to('/loop').length, 6, 'the first request and five redirects')
+})
+
+void tap.test('a cross-origin redirect drops every header that carries a secret, in any of its forms', async (t) => {
+  const first = await startReceiver(t)
+  const second = await startReceiver(t)
+  const logs = new LogCapture()
+  const fr = await buildFlowRunner(t, { backend, logs, env: { FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${first.port}, 127.0.0.1:${second.port}` } })
+  const user = await fr.createUser('redirect-secrets')
+  const partner = 'partner token/0123+x'
+  await setSecret(fr, user, 'P', partner)
+  first.on('/start', { status: 302, headers: { location: '/again' } })
+  first.on('/again', { status: 307, headers: { location: `${second.url}/landing` } })
+  second.on('/landing', { body: { landed: true } })
+  const done = await runToEnd(fr, user.token, `
+metadata: { name: secret headers across a redirect }
+nodes:
+  start:
+    type: http.request
+    params:
+      url: "${first.url}/start"
+      headers:
+        x-partner-token: "\${secrets.P}"
+        x-wrapped: "Token \${secrets.P}; v=1"
+        x-encoded: "\${$encodeUrlComponent(secrets.P)}"
+        x-json: "\${$string({'p': secrets.P})}"
+        cookie: "sid=plain"
+        x-trace: kept
+`)
+  t.equal(done.status, 'completed')
+  t.match(done.result, { status_code: 200, body: { landed: true } })
+  const sameOrigin = first.to('/again')[0]?.headers
+  t.equal(sameOrigin?.['x-partner-token'], partner, 'kept on the same origin')
+  t.equal(sameOrigin?.['x-encoded'], encodeURIComponent(partner))
+  const landed = second.to('/landing')[0]?.headers ?? {}
+  for (const name of ['x-partner-token', 'x-wrapped', 'x-encoded', 'x-json', 'cookie']) t.equal(landed[name], undefined, `${name} dropped on another origin`)
+  t.equal(landed['x-trace'], 'kept', 'a header without a secret still follows')
+  const written = JSON.stringify(done) + JSON.stringify(await logsOf(fr, user.token, done.id)) + logs.text
+  for (const form of [partner, encodeURIComponent(partner)]) t.notOk(written.includes(form), `${form} absent from the execution, its logs and the server log`)
 })

@@ -10,6 +10,11 @@ export interface HttpCall {
   signal: AbortSignal
   timeoutMs: number
   maxBytes: number
+  /**
+   * Whether a header value holds one of the flow's secrets (in any form the masker knows): such a header is
+   * not carried to another origin on a redirect, whatever its name.
+   */
+  carriesSecret?: (text: string) => boolean
 }
 
 export interface HttpResult {
@@ -32,6 +37,8 @@ export class HttpCallError extends Error {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 const MAX_REDIRECTS = 5
+/** Credentials by name, dropped on a cross-origin redirect even when no stored secret is in them. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'x-api-key'])
 
 function withQuery(url: string, query: Record<string, unknown> | undefined): URL {
   const u = new URL(url)
@@ -91,8 +98,10 @@ export async function httpCall(agent: Agent, call: HttpCall): Promise<HttpResult
         const next = new URL(location, url)
         if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new HttpCallError('Redirect to an unsupported scheme', false)
         if (next.origin !== url.origin) {
-          // credentials are not carried to another origin
-          for (const h of Object.keys(headers)) if (['authorization', 'cookie', 'x-api-key'].includes(h.toLowerCase())) delete headers[h]
+          // credentials are not carried to another origin: the usual ones by name, any other by its content
+          for (const [h, v] of Object.entries(headers)) {
+            if (CREDENTIAL_HEADERS.has(h.toLowerCase()) || call.carriesSecret?.(h) === true || call.carriesSecret?.(v) === true) delete headers[h]
+          }
         }
         if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
           method = 'GET'

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { httpCall, HttpCallError, type HttpCall } from './http-call.js'
 import { isRetryableStatus, NodeFailure, type NodeOutcome, type RunContext } from './node-runtime.js'
+import { SecretMasker } from './secret-masker.js'
 
 export interface HttpNodeParams extends Pick<HttpCall, 'url' | 'method' | 'headers' | 'query' | 'body'> {
   /** Signs the exact body bytes with HMAC-SHA256 (webhooks). */
@@ -19,6 +20,8 @@ export async function runHttpNode(p: HttpNodeParams, ctx: RunContext): Promise<N
     headers['x-flowrunner-signature'] = `sha256=${createHmac('sha256', p.signingSecret).update(text).digest('hex')}`
     body = text
   }
+  // the secrets this node's params could hold, in every form the engine masks them in
+  const secrets = SecretMasker.of(Object.values(ctx.scope.secrets))
   let result
   try {
     result = await httpCall(ctx.http, {
@@ -29,7 +32,8 @@ export async function runHttpNode(p: HttpNodeParams, ctx: RunContext): Promise<N
       body,
       signal: ctx.signal,
       timeoutMs: Math.min(ctx.timeoutMs, p.timeoutMs ?? ctx.timeoutMs),
-      maxBytes: ctx.maxResponseBytes
+      maxBytes: ctx.maxResponseBytes,
+      carriesSecret: (text) => secrets.contains(text)
     })
   } catch (err) {
     if (err instanceof HttpCallError) throw new NodeFailure(err.message, err.retryable, { url: p.url })
