@@ -91,6 +91,38 @@ nodes:
   t.equal(allowed.to('/loop').length, 6, 'the first request and five redirects')
 })
 
+void tap.test('IPv4-compatible, 6to4, NAT64 and other special IPv6 ranges are refused', async (t) => {
+  const receiver = await startReceiver(t)
+  const fr = await buildFlowRunner(t, { backend })
+  const user = await fr.createUser('ssrf6')
+  const port = receiver.port
+  // the URL parser writes the host canonically, and the refusal names it so
+  for (const [url, host, p] of [
+    [`http://[::127.0.0.1]:${port}/`, '::7f00:1', port],
+    ['http://[::1.2.3.4]/', '::102:304', 80],
+    ['http://[::a00:1]/', '::a00:1', 80],
+    [`http://[2002:7f00:1::1]:${port}/`, '2002:7f00:1::1', port],
+    ['http://[2002:a00:1::]/', '2002:a00:1::', 80],
+    ['http://[64:ff9b:1::a00:1]/', '64:ff9b:1::a00:1', 80],
+    ['http://[64:ff9b::10.0.0.1]/', '64:ff9b::a00:1', 80],
+    ['http://[2001::1]/', '2001::1', 80],
+    ['http://[2001:db8::1]/', '2001:db8::1', 80],
+    ['http://[fec0::1]/', 'fec0::1', 80],
+    ['http://[::ffff:0:a00:1]/', '::ffff:0:a00:1', 80]
+  ] as const) {
+    const done = await runToEnd(fr, user.token, `
+metadata: { name: ssrf probe }
+nodes:
+  start:
+    type: http.request
+    params: { url: "${url}", timeout: 3000 }
+`)
+    t.equal(done.status, 'failed', url)
+    t.equal(done.error, `Refused to connect to ${host}:${p}: it resolves to a non-public address`, url)
+  }
+  t.equal(receiver.requests.length, 0, 'nothing reached the receiver')
+})
+
 void tap.test('a cross-origin redirect drops every header that carries a secret, in any of its forms', async (t) => {
   const first = await startReceiver(t)
   const second = await startReceiver(t)
