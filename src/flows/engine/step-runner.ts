@@ -1,7 +1,8 @@
 import type { Agent } from 'undici'
 import type { Execution } from '../../store/execution-rows.js'
 import type { NodeSpec } from '../definition-schema.js'
-import { EvaluationError, resolveParams, type Scope } from '../runtime/evaluate.js'
+import { countTemplates, EvaluationError, type Scope } from '../runtime/evaluate.js'
+import type { ExpressionPool } from '../runtime/expression-pool.js'
 import { NodeFailure, type NodeOutcome, type RunContext, type RunnableNode } from '../runtime/node-runtime.js'
 
 /** Why a running node was aborted from outside: a cancel (here or on another replica), or this worker stopping. */
@@ -26,6 +27,8 @@ export interface StepInput {
 }
 
 export interface StepRunnerDeps {
+  /** Where the node's templates and expressions are evaluated (worker threads). */
+  expressions: ExpressionPool
   http: Agent
   evercycle: RunContext['evercycle']
   maxResponseBytes: number
@@ -69,6 +72,17 @@ function asFailure(err: unknown, signal: AbortSignal, cancel: AbortSignal, timeo
   return new NodeFailure(e.message ?? String(err), false)
 }
 
+/** `${...}` per node's saved params (a spec is cached, so its params object is the same on every run). */
+const templateCounts = new WeakMap<object, number>()
+function templateCount(params: Record<string, unknown>, raw: readonly string[]): number {
+  let count = templateCounts.get(params)
+  if (count === undefined) {
+    count = countTemplates(params, raw)
+    templateCounts.set(params, count)
+  }
+  return count
+}
+
 /**
  * Runs one node once: resolves its params against the flow scope and runs its type under the node's timeout,
  * the execution's deadline and the cancel/shutdown signal, and says how it ended.
@@ -89,12 +103,18 @@ export async function runStep(deps: StepRunnerDeps, input: StepInput): Promise<S
   let outcome: NodeOutcome | undefined
   let failure: NodeFailure | undefined
   try {
-    const params = (await resolveParams(node.params, scope, type.rawExpressions ?? [])) as Record<string, unknown>
+    const raw = type.rawExpressions ?? []
+    const budget = deps.expressions.budget()
+    const templates = templateCount(node.params, raw)
+    const params = (
+      templates === 0 ? node.params : await deps.expressions.resolveParams(node.params, raw, templates, scope, budget, signal)
+    ) as Record<string, unknown>
     outcome = await type.run(params, {
       signal,
       timeoutMs,
       remainingMs,
       scope,
+      evaluate: (source) => deps.expressions.evaluate(source, scope, budget, signal),
       http: deps.http,
       maxResponseBytes: deps.maxResponseBytes,
       evercycle: deps.evercycle,

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { checkJsonata } from './checks.js'
 import { defineNodeType, type ParamIssue } from './node-type.js'
-import { evaluate } from '../runtime/evaluate.js'
 
 export const ConditionParamsSchema = Type.Object(
   {
@@ -26,7 +25,7 @@ export const condition = defineNodeType({
     return issues
   },
   run: async (p, ctx) => {
-    const value = await evaluate(String(p.expression), ctx.scope)
+    const value = await ctx.evaluate(String(p.expression))
     const action = typeof value === 'string' ? value : typeof value === 'boolean' ? String(value) : value === undefined || value === null ? 'false' : JSON.stringify(value)
     return { result: value ?? null, action }
   }

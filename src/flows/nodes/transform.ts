@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { checkJsonata } from './checks.js'
 import { defineNodeType } from './node-type.js'
-import { evaluate } from '../runtime/evaluate.js'
 
 export const TransformParamsSchema = Type.Object(
   { expression: Type.String({ minLength: 1, maxLength: 65536, description: 'JSONata over { input, nodes, secrets }' }) },
@@ -15,5 +14,5 @@ export const transform = defineNodeType({
   params: TransformParamsSchema,
   rawExpressions: ['expression'],
   check: (params) => checkJsonata(params.expression, ['expression']),
-  run: async (p, ctx) => ({ result: (await evaluate(String(p.expression), ctx.scope)) ?? null })
+  run: async (p, ctx) => ({ result: (await ctx.evaluate(String(p.expression))) ?? null })
 })

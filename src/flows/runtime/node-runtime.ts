@@ -9,6 +9,8 @@ export interface RunContext {
   /** Milliseconds left before the execution deadline. */
   remainingMs: number
   scope: Scope
+  /** Evaluates a JSONata expression over `scope` in an expression worker, within the node's budget. */
+  evaluate: (source: string) => Promise<unknown>
   http: Agent
   maxResponseBytes: number
   /** Calls a gateway registry operation; `params` fill its path parameters wherever it takes them from. */

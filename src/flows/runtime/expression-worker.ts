@@ -1,0 +1,75 @@
+import { getHeapStatistics } from 'node:v8'
+import { workerData, type MessagePort } from 'node:worker_threads'
+import { checkJsonBounds, type JsonLimits } from '../../util/json-bounds.js'
+import { EvaluationError, Evaluator, type EvaluationGuard, type Scope } from './evaluate.js'
+
+/**
+ * One expression worker thread (run by piscina, see expression-pool.ts): evaluates a node's templates or one
+ * expression over the flow scope and answers a JSON-safe value, or why it could not. What it answers is
+ * bounded (size, depth) before it leaves the thread, so a 100 MB string never reaches the server's heap.
+ * A thread whose heap grew past `recycleHeapBytes`, or that built a value past the limits, ends itself after
+ * answering: the pool starts a fresh one rather than keep a heap V8 would not give back.
+ */
+export interface ExpressionWorkerData {
+  guard: EvaluationGuard
+  limits: JsonLimits
+  recycleHeapBytes: number
+}
+
+export type ExpressionTask = (
+  | { kind: 'params'; params: unknown; raw: readonly string[]; scope: Scope }
+  | { kind: 'expression'; source: string; scope: Scope }
+) & {
+  /** Told when the task starts on a thread: the pool's time limit runs from then, not from the queue. */
+  started: MessagePort
+}
+
+export type ExpressionErrorCode = 'expression_failed' | 'expression_timeout' | 'result_too_large' | 'result_too_deep'
+
+export type ExpressionReply =
+  | { ok: true; value: unknown }
+  | { ok: false; code: ExpressionErrorCode; message: string; expression?: string; position?: number }
+
+const data = workerData as ExpressionWorkerData
+const evaluator = new Evaluator(data.guard)
+
+function recycle(): void {
+  // after piscina has posted this task's answer
+  setTimeout(() => process.exit(0), 0)
+}
+
+/** A value as JSON would store it: functions and undefined dropped, JSONata's sequence flags gone. */
+function jsonSafe(value: unknown): unknown {
+  return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown)
+}
+
+async function run(task: ExpressionTask): Promise<ExpressionReply> {
+  let value: unknown
+  try {
+    value =
+      task.kind === 'params' ? await evaluator.resolveParams(task.params, task.scope, task.raw) : await evaluator.evaluate(task.source, task.scope)
+  } catch (err) {
+    if (err instanceof EvaluationError) {
+      return { ok: false, code: err.code, message: err.message, expression: err.expression, ...(err.position === undefined ? {} : { position: err.position }) }
+    }
+    // the JavaScript stack ran out (deep recursion in a JSONata function), or something else failed
+    const message = err instanceof Error ? err.message : String(err)
+    return { ok: false, code: 'expression_failed', message: `Expression failed: ${message}` }
+  }
+  const what = task.kind === 'params' ? "The node's resolved params" : "The expression's value"
+  const verdict = checkJsonBounds(value, data.limits, what)
+  if (!verdict.ok) {
+    value = undefined
+    recycle()
+    return { ok: false, code: verdict.code, message: verdict.message }
+  }
+  return { ok: true, value: jsonSafe(value) }
+}
+
+export default async function evaluateTask(task: ExpressionTask): Promise<ExpressionReply> {
+  task.started.postMessage(null)
+  task.started.close()
+  const reply = await run(task)
+  if (getHeapStatistics().used_heap_size > data.recycleHeapBytes) recycle()
+  return reply
+}
