@@ -17,6 +17,8 @@ export const redactPaths = [
   'headers["x-api-key"]',
   'password',
   '*.password',
+  'current_password',
+  '*.current_password',
   'token',
   '*.token',
   'accessToken',

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { principalOf } from '../../plugins/flow-auth.js'
+import { principalOf, sessionOf } from '../../plugins/flow-auth.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../src/accounts/password.js'
 import { AccountSchema, accountReply, errors, IdParams, MessageSchema, page, PageQuery, RoleSchema } from './schemas.js'
 
@@ -18,7 +18,14 @@ const UpdateBody = Type.Object(
     name: Type.Optional(Name),
     email: Type.Optional(Email),
     role: Type.Optional(RoleSchema),
-    password: Type.Optional(Password)
+    password: Type.Optional(Password),
+    current_password: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description: 'The account\'s current password: required to change your own password or email (not for an admin changing another account)'
+      })
+    )
   },
   { additionalProperties: false, minProperties: 1 }
 )
@@ -88,12 +95,18 @@ const accounts: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['flowrunner'],
         summary: 'Update an account (admins, or the account itself except its role)',
+        description: 'Changing your own password or email takes `current_password`; a wrong one counts as a failed login.',
         params: IdParams,
         body: UpdateBody,
-        response: { 200: AccountSchema, ...errors(400, 401, 403, 404, 409) }
+        response: { 200: AccountSchema, ...errors(400, 401, 403, 404, 409, 429) }
       }
     },
-    async (request) => accountReply(await app.accounts.update(principalOf(request), request.params.id, request.body))
+    async (request) => {
+      const { current_password: currentPassword, ...update } = request.body
+      const { account } = sessionOf(request)
+      const current = { value: currentPassword, confirm: (password: string) => app.sessions.confirmPassword(account, password, request.ip) }
+      return accountReply(await app.accounts.update(principalOf(request), request.params.id, update, current))
+    }
   )
 
   app.delete(

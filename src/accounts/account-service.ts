@@ -27,6 +27,15 @@ export interface AccountUpdate {
   password?: string | undefined
 }
 
+/**
+ * The current password an account sends to change its own password or email, and how to check it (the
+ * sessions' check, under the failed-login limit).
+ */
+export interface CurrentPassword {
+  value: string | undefined
+  confirm(password: string): Promise<void>
+}
+
 /** Serialises every change that could leave the system without an admin, across replicas. */
 const ADMINS_LOCK = 'flowrunner.admins'
 
@@ -43,7 +52,8 @@ function duplicateEmail(err: unknown, email: string | undefined): never {
 
 /**
  * Account rules: admins manage every account; a user reads and edits only itself, and never its own role;
- * the last admin can be neither deleted nor demoted.
+ * an account changing its own password or email proves it knows the current one; the last admin can be
+ * neither deleted nor demoted.
  */
 export class AccountService {
   constructor(private readonly db: Driver) {}
@@ -89,8 +99,17 @@ export class AccountService {
     }
   }
 
-  async update(actor: Principal, id: string, update: AccountUpdate): Promise<Account> {
+  async update(actor: Principal, id: string, update: AccountUpdate, current?: CurrentPassword): Promise<Account> {
     AccountService.requireSelfOrAdmin(actor, id)
+    // a stolen token alone must not be enough to lock the owner out; admins resetting another account need not
+    if (actor.id === id && (update.password !== undefined || update.email !== undefined)) {
+      if (current?.value === undefined) {
+        throw domainError('invalid_request', 'current_password is required to change your own password or email', {
+          details: { field: 'current_password', reason: 'is required to change your own password or email' }
+        })
+      }
+      await current.confirm(current.value)
+    }
     // hashing is slow: do it before taking any lock
     const passwordHash = update.password === undefined ? undefined : await hashPassword(update.password)
     try {

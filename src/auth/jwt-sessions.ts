@@ -84,7 +84,11 @@ export class JwtSessions {
     return { token, expiresAt: new Date(exp * 1000), accountId }
   }
 
-  async login(username: string, password: string, clientIp: string): Promise<IssuedToken> {
+  /**
+   * Checks a password for a login name under the failed-login limit (per client address and name): 429 past
+   * it, else the account when the password matches, else undefined with the failure counted.
+   */
+  private async attempt(username: string, password: string, clientIp: string): Promise<{ account: Account; tokenGeneration: number } | undefined> {
     const failures = new LoginFailuresRepository(this.db)
     const key = `${clientIp}|${username.trim().toLowerCase()}`
     const current = await failures.current(key, this.windowMs)
@@ -100,10 +104,26 @@ export class JwtSessions {
     const matches = await verifyPassword(password, found?.passwordHash ?? (await dummyHash()))
     if (found === undefined || !matches) {
       await failures.record(key, this.windowMs)
-      throw unauthorized('Invalid username or password')
+      return undefined
     }
     if (current !== undefined) await failures.clear(key)
+    return found
+  }
+
+  async login(username: string, password: string, clientIp: string): Promise<IssuedToken> {
+    const found = await this.attempt(username, password, clientIp)
+    if (found === undefined) throw unauthorized('Invalid username or password')
     return this.issue(found.account.id, found.tokenGeneration)
+  }
+
+  /**
+   * The signed-in account proving it knows its password before changing it or its email, so a stolen token
+   * alone can't take the account over: a wrong one is 403 and counts as a failed login for the account's email
+   * from this address, under the same limit.
+   */
+  async confirmPassword(account: Account, password: string, clientIp: string): Promise<void> {
+    const found = await this.attempt(account.email, password, clientIp)
+    if (found?.account.id !== account.id) throw domainError('forbidden', 'The current password is incorrect', { details: { field: 'current_password', reason: 'does not match' } })
   }
 
   async authenticate(token: string): Promise<Session> {

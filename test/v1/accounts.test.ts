@@ -1,5 +1,6 @@
 import t from 'tap'
-import { ADMIN_EMAIL, buildFlowRunner, eachBackend, simpleDefinition } from '../helpers/flowrunner.js'
+import { ADMIN_EMAIL, buildFlowRunner, eachBackend, simpleDefinition, type FlowRunner } from '../helpers/flowrunner.js'
+import { LogCapture } from '../helpers/gateway.js'
 
 const ACCOUNT_KEYS = ['created_at', 'email', 'id', 'name', 'role', 'updated_at']
 
@@ -103,7 +104,7 @@ eachBackend('a user reads and updates its own account, never its role, and gets 
 
   const updated = await fr.request('PUT', `/api/v1/accounts/${alice.id}`, {
     token: alice.token,
-    body: { name: 'Alice Updated', email: 'alice.new@example.com', password: 'alice-new-password' }
+    body: { name: 'Alice Updated', email: 'alice.new@example.com', password: 'alice-new-password', current_password: alice.password }
   })
   t.equal(updated.statusCode, 200)
   t.match(updated.json(), { id: alice.id, name: 'Alice Updated', email: 'alice.new@example.com', role: 'user' })
@@ -118,7 +119,10 @@ eachBackend('a user reads and updates its own account, never its role, and gets 
   t.match(promote.json().error.message, /own role/)
   t.equal((await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: alice.token, body: { role: 'user' } })).statusCode, 200, 'restating the same role is fine')
 
-  const taken = await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: alice.token, body: { email: bob.email.toUpperCase() } })
+  const taken = await fr.request('PUT', `/api/v1/accounts/${alice.id}`, {
+    token: alice.token,
+    body: { email: bob.email.toUpperCase(), current_password: 'alice-new-password' }
+  })
   t.equal(taken.statusCode, 409)
   t.equal((await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: alice.token, body: {} })).statusCode, 400, 'an empty update is invalid')
   t.equal((await fr.request('DELETE', `/api/v1/accounts/${alice.id}`, { token: alice.token })).statusCode, 403, 'only admins delete accounts')
@@ -240,6 +244,59 @@ eachBackend('a password change ends every token issued before it, on every route
   t.equal((await fr.request('GET', '/api/v1/flows', { token: next })).statusCode, 200, 'and so does its refresh')
 
   // the account changing its own password ends the token it used as well
-  t.equal((await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: next, body: { password: 'alice-third-password' } })).statusCode, 200)
+  const third = { password: 'alice-third-password', current_password: 'alice-reset-password' }
+  t.equal((await fr.request('PUT', `/api/v1/accounts/${alice.id}`, { token: next, body: third })).statusCode, 200)
   t.equal((await fr.request('GET', '/api/v1/flows', { token: next })).statusCode, 401)
+})
+
+eachBackend('changing your own password or email takes current_password; a wrong one counts as a failed login', async (t, backend) => {
+  const logs = new LogCapture()
+  const fr = await buildFlowRunner(t, { backend, logs, env: { FLOWRUNNER_LOGIN_RATE_LIMIT: '3' } })
+  const alice = await fr.createUser('alice')
+  const put = (body: Record<string, unknown>, token = alice.token, id = alice.id): ReturnType<FlowRunner['request']> =>
+    fr.request('PUT', `/api/v1/accounts/${id}`, { token, body })
+
+  for (const body of [{ password: 'stolen-token-password' }, { email: 'thief@example.com' }, { name: 'x', email: 'thief@example.com' }]) {
+    const missing = await put(body)
+    t.equal(missing.statusCode, 400, `${Object.keys(body).join('+')} without current_password`)
+    t.equal(missing.json().error.code, 'invalid_request')
+    t.equal(missing.json().error.details.field, 'current_password')
+  }
+  t.equal((await put({ name: 'Alice N.' })).statusCode, 200, 'a name change needs no password')
+  t.equal((await fr.request('GET', `/api/v1/accounts/${alice.id}`, { token: alice.token })).json().email, alice.email, 'nothing else changed')
+
+  const WRONG = 'wrong-guess-password-1'
+  const wrong = await put({ password: 'stolen-token-password', current_password: WRONG })
+  t.equal(wrong.statusCode, 403)
+  t.equal(wrong.json().error.code, 'forbidden')
+  t.notOk(wrong.body.includes(WRONG) || wrong.body.includes('stolen-token-password'), 'no password in the error body')
+  t.equal((await put({ email: 'thief@example.com', current_password: WRONG })).statusCode, 403)
+  t.equal(await fr.login(alice.email, alice.password).then(() => 'ok'), 'ok', 'the password is unchanged')
+
+  const right = await put({ password: 'alice-changed-password', current_password: alice.password })
+  t.equal(right.statusCode, 200, 'with the right current password')
+  const token = await fr.login(alice.email, 'alice-changed-password')
+  const moved = await put({ email: 'alice.moved@example.com', current_password: 'alice-changed-password' }, token)
+  t.equal(moved.statusCode, 200)
+  t.equal(moved.json().email, 'alice.moved@example.com')
+
+  // admins change other accounts without it, but their own with it, like anyone
+  t.equal((await put({ password: 'admin-set-password', email: 'alice.admin@example.com' }, fr.admin.token)).statusCode, 200)
+  t.equal((await put({ password: 'admin-new-password-1' }, fr.admin.token, fr.admin.id)).statusCode, 400)
+  t.equal((await put({ password: 'admin-new-password-1', current_password: 'nope-nope' }, fr.admin.token, fr.admin.id)).statusCode, 403)
+
+  // wrong current passwords and failed logins share the limit (3 a minute per client and account)
+  const bob = await fr.createUser('bob')
+  t.equal((await put({ password: 'bob-other-password', current_password: WRONG }, bob.token, bob.id)).statusCode, 403)
+  t.equal((await fr.request('POST', '/api/v1/auth/login', { body: { username: bob.email, password: WRONG } })).statusCode, 401)
+  t.equal((await put({ email: 'bob.x@example.com', current_password: WRONG }, bob.token, bob.id)).statusCode, 403)
+  const limited = await put({ password: 'bob-other-password', current_password: bob.password }, bob.token, bob.id)
+  t.equal(limited.statusCode, 429, 'past the limit even the right password waits')
+  t.equal(limited.json().error.code, 'rate_limited')
+  t.equal((await fr.request('POST', '/api/v1/auth/login', { body: { username: bob.email, password: bob.password } })).statusCode, 429, 'and so does a login')
+
+  await fr.app.close()
+  for (const secret of [WRONG, 'stolen-token-password', 'alice-changed-password', alice.password, bob.password]) {
+    t.notOk(logs.text.includes(secret), `not in the logs: ${secret.slice(0, 6)}…`)
+  }
 })
