@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs'
+import { getPriority, setPriority } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import { workerData, type MessagePort } from 'node:worker_threads'
 import { checkJsonBounds, type JsonLimits } from '../../util/json-bounds.js'
@@ -32,6 +34,22 @@ export type ExpressionReply =
 
 const data = workerData as ExpressionWorkerData
 const evaluator = new Evaluator(data.guard)
+
+/**
+ * Linux schedules threads, and a thread's nice value is its own: this thread yields the CPU to the server's
+ * event loop (nice 10 weighs about a tenth of nice 0), so flows that keep every expression thread busy do not
+ * slow the answers to web UIs and probes. Elsewhere (no /proc/thread-self) threads keep the process's priority.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.max(getPriority(tid), WORKER_NICE))
+  } catch {
+    // not Linux, or not allowed: the thread runs at the process's priority
+  }
+}
+const WORKER_NICE = 10
+lowerPriority()
 
 function recycle(): void {
   // after piscina has posted this task's answer
