@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { principalOf } from '../../plugins/flow-auth.js'
 import type { Execution } from '../../src/flows/executions-service.js'
+import { checkRunInput } from '../../src/flows/run-input.js'
 import { errors, IdParams, MessageSchema, page, PageQuery } from './schemas.js'
 
 const Timestamp = Type.String({ format: 'date-time' })
@@ -80,10 +81,11 @@ const executions: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Run a flow',
         params: IdParams,
         body: RunBody,
-        response: { 201: RunReply, ...errors(400, 401, 404) }
+        response: { 201: RunReply, ...errors(400, 401, 404, 413) }
       }
     },
     async (request, reply) => {
+      checkRunInput(request.body?.input ?? {}, app.config.flowRunner.limits)
       const flow = await app.flows.get(principalOf(request), request.params.id)
       const execution = await app.engine.run({ id: flow.id, revision: flow.revision, accountId: flow.accountId }, request.body?.input ?? {})
       return reply.code(201).send({

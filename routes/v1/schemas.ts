@@ -7,7 +7,7 @@ import type { SecretInfo } from '../../src/secrets/secret-service.js'
 export const ErrorSchema = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'unauthorized, forbidden, not_found, invalid_request, validation_error, conflict, rate_limited, internal_error' }),
+      code: Type.String({ description: 'unauthorized, forbidden, not_found, invalid_request, validation_error, conflict, payload_too_large, rate_limited, internal_error' }),
       message: Type.String(),
       details: Type.Unknown({ description: 'e.g. { field, reason }; for flow definitions also line, column and every error' })
     })
@@ -21,6 +21,7 @@ const errorDescriptions: Record<number, string> = {
   403: 'The authenticated account lacks permission',
   404: 'Not found',
   409: 'Conflicts with the current state',
+  413: 'The request or its input is too large',
   422: 'The flow definition failed validation',
   429: 'Too many failed logins'
 }
