@@ -72,7 +72,8 @@ export default fp(
         retentionDays: fr.retentionDays,
         maxResponseBytes: fr.maxResponseBytes,
         defaultNodeTimeoutMs: fr.nodeTimeoutMs,
-        pollIntervalMs: fr.pollIntervalMs
+        pollIntervalMs: fr.pollIntervalMs,
+        limits: fr.limits
       }
     })
     // another replica's events reach this one's subscribers, and its cancels the node running here

@@ -143,16 +143,22 @@ export class ExecutionsRepository {
     return (rows[0]?.n ?? 0) > 0
   }
 
-  /** Ends a live execution (failure without a step, cancel) with its log lines: false when it had already ended. */
-  async finish(id: string, status: 'failed' | 'cancelled', error: string | null, nodeId: string | null, logs: readonly NewLog[] = []): Promise<boolean> {
+  /**
+   * Ends a live execution (failure without a step, cancel) with its log lines: false when it had already ended.
+   * `also` runs in the same statement either way.
+   */
+  async finish(id: string, status: 'failed' | 'cancelled', error: string | null, nodeId: string | null, logs: readonly NewLog[] = [], also?: AlsoStatement): Promise<boolean> {
+    const params: unknown[] = [id, status, error, nodeId, logsParam(logs)]
+    const other = also?.(params.length + 1)
     const { rows } = await this.db.query<{ n: number }>(
       withLogs(
         `UPDATE executions SET status = $2, error = COALESCE($3, error), node_id = COALESCE($4, node_id), next_node = NULL,
                 completed_at = now(), updated_at = now()
           WHERE id = $1 AND status IN ('queued', 'running')`,
-        '$5'
+        '$5',
+        other?.sql
       ),
-      [id, status, error, nodeId, logsParam(logs)]
+      other === undefined ? params : [...params, ...other.params]
     )
     return (rows[0]?.n ?? 0) > 0
   }

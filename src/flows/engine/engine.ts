@@ -11,7 +11,7 @@ import type { FlowSpec } from '../definition-schema.js'
 import type { RunContext, RunnableNode } from '../runtime/node-runtime.js'
 import type { ExecutionEvents } from './events.js'
 import { Housekeeping } from './housekeeping.js'
-import { Segments } from './segments.js'
+import { Segments, type SegmentDeps } from './segments.js'
 import { SpecCache } from './spec-cache.js'
 import { STEP_QUEUE, StepJobs, type StepJob } from './step-jobs.js'
 import { Transitions, type EngineStats } from './transitions.js'
@@ -28,6 +28,8 @@ export interface EngineSettings {
   defaultNodeTimeoutMs: number
   /** How often the worker looks for jobs it was not woken for (other replicas' and deferred ones). */
   pollIntervalMs: number
+  /** Sizes an execution may write (node results, log data, error texts). */
+  limits: SegmentDeps['limits']
 }
 
 export interface EngineDeps {
@@ -88,6 +90,7 @@ export class Engine {
       defaultNodeTimeoutMs: settings.defaultNodeTimeoutMs,
       executionTimeoutMs: settings.executionTimeoutMs,
       stepLimit: settings.stepLimit,
+      limits: settings.limits,
       stopping: () => this.worker.stopped,
       kick: () => this.worker.kick()
     })

@@ -1,4 +1,5 @@
 import type { Execution, LogLevel, NewLog } from '../../store/execution-rows.js'
+import { checkJsonBounds } from '../../util/json-bounds.js'
 import type { ExecutionEvent } from './events.js'
 
 /** Where a log line belongs: its node (absent for lines of the execution as a whole) and extra data. */
@@ -31,6 +32,15 @@ export function logLine(executionId: string, level: LogLevel, message: string, c
       timestamp: at.toISOString()
     }
   }
+}
+
+/**
+ * A log line's data, or a short marker in its place when it is larger or deeper than a line may store (measured
+ * without serialising it, at a cost bounded by the limits).
+ */
+export function boundLogData(data: Record<string, unknown>, limits: { maxLogDataBytes: number; maxDepth: number }): Record<string, unknown> {
+  const verdict = checkJsonBounds(data, { maxBytes: limits.maxLogDataBytes, maxDepth: limits.maxDepth }, 'Log data')
+  return verdict.ok ? data : { truncated: true, reason: verdict.message }
 }
 
 /**

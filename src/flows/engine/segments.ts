@@ -1,16 +1,20 @@
 import { hostname } from 'node:os'
 import type { QueueJob } from '../../queue/job-queue.js'
+import type { Config } from '../../config.js'
+import { DatabaseError } from '../../store/driver.js'
 import { TERMINAL, type Execution, type NewLog } from '../../store/execution-rows.js'
 import type { ExecutionForRun, ExecutionsRepository } from '../../store/executions-repository.js'
 import type { SealedValue } from '../../store/secrets-repository.js'
+import { isTransientError } from '../../store/transient-errors.js'
+import { checkJsonBounds, truncateText } from '../../util/json-bounds.js'
 import type { FlowSpec, NodeSpec } from '../definition-schema.js'
-import type { RunnableNode } from '../runtime/node-runtime.js'
+import { NodeFailure, type RunnableNode } from '../runtime/node-runtime.js'
 import { SecretMasker } from '../runtime/secret-masker.js'
 import type { ExecutionEvent, ExecutionEvents } from './events.js'
-import { logLine } from './records.js'
+import { boundLogData, logLine } from './records.js'
 import type { SpecCache } from './spec-cache.js'
 import { JOB_EXPIRY_MARGIN_S, type StepJob, type StepJobs } from './step-jobs.js'
-import { maxAttempts, pickNext, retryDelay, runStep, type AbortReason, type StepRunnerDeps } from './step-runner.js'
+import { maxAttempts, pickNext, retryDelay, runStep, type AbortReason, type StepResult, type StepRunnerDeps } from './step-runner.js'
 import type { Transitions } from './transitions.js'
 
 /** This process, as `host:pid`. */
@@ -27,6 +31,8 @@ export interface SegmentDeps extends StepRunnerDeps {
   openSecrets: (accountId: string, sealed: ReadonlyMap<string, SealedValue>) => Record<string, string>
   executionTimeoutMs: number
   stepLimit: number
+  /** Sizes an execution may write: node results, log data, error texts. */
+  limits: Config['flowRunner']['limits']
   /** Whether the worker is stopping: a segment then starts no further node. */
   stopping: () => boolean
   kick: () => void
@@ -111,8 +117,8 @@ export class Segments {
       // the job expires expireS after it was claimed; a node is started inside it only if it ends well before
       deadline: claimedAt + (job.data.expireS ?? 0) * 1000 - JOB_EXPIRY_MARGIN_S * 500
     }
+    let execution: Execution = { ...loaded, status: 'running', startedAt }
     try {
-      let execution: Execution = { ...loaded, status: 'running', startedAt }
       if (execution.steps === 0 && execution.attempt === 1 && execution.lastNode === null) {
         const nodeId = execution.nextNode ?? undefined
         transitions.started(execution.id, nodeId, nodeId === undefined ? undefined : spec.nodes[nodeId]?.type, run.pending)
@@ -122,6 +128,12 @@ export class Segments {
         if (typeof outcome === 'string') return outcome
         execution = outcome
       }
+    } catch (err) {
+      // a database that is briefly away, or a worker stopping: the job is retried and resumes from the last
+      // saved node; anything else (a value that can't be serialised or that the database refuses) would fail
+      // the same way each time, running the node again (a webhook sent again) until the execution's deadline
+      if (this.deps.stopping() || isTransientError(err)) throw err
+      return await this.failUnsaved(execution, run, err)
     } finally {
       this.running.delete(loaded.id)
     }
@@ -136,7 +148,7 @@ export class Segments {
 
   /** Runs the execution's next node; returns the execution as saved when the segment goes on with the next one. */
   private async runNode(execution: Execution, run: SegmentRun): Promise<Execution | Settled> {
-    const { transitions, executionTimeoutMs, stepLimit } = this.deps
+    const { transitions, executionTimeoutMs, stepLimit, limits } = this.deps
     const { spec, masker, pending } = run
     if (Date.now() >= execution.deadlineAt.getTime()) {
       await transitions.fail(execution, `Execution timed out after ${executionTimeoutMs} ms`, null, undefined, pending)
@@ -157,7 +169,8 @@ export class Segments {
     // a line is stored with the step's save; lines written after the node ran are published only once that
     // save succeeded (a cancel in between must not leave subscribers with a "Node completed" that never was)
     const record = (level: NewLog['level'], message: string, data?: Record<string, unknown>): ExecutionEvent => {
-      const line = logLine(execution.id, level, masker.text(message), { nodeId, nodeType: node.type, data: data === undefined ? undefined : masker.value(data) })
+      const text = truncateText(masker.text(message), limits.maxErrorChars)
+      const line = logLine(execution.id, level, text, { nodeId, nodeType: node.type, data: data === undefined ? undefined : masker.value(boundLogData(data, limits)) })
       pending.push(line.row)
       return line.event
     }
@@ -167,8 +180,13 @@ export class Segments {
     // which replica ran the node: operators (and the cluster test) can tell where work went
     publish(record('info', 'Node started', { worker: WORKER, ...(execution.attempt > 1 ? { attempt: execution.attempt } : {}) }))
 
-    const step = await runStep(this.deps, { execution, node, type, secrets: run.secrets, controller: run.controller, log: (level, message, data) => publish(record(level, message, data)) })
+    let step: StepResult = await runStep(this.deps, { execution, node, type, secrets: run.secrets, controller: run.controller, log: (level, message, data) => publish(record(level, message, data)) })
     if (step.kind === 'aborted') return step.reason === 'shutdown' ? 'retry-job' : 'done'
+    // checked before anything copies or serialises the result: too large or too deep, the node failed
+    if (step.kind === 'ok') {
+      const oversized = this.oversized(step.outcome.result)
+      if (oversized !== undefined) step = { kind: 'failed', failure: oversized, durationMs: step.durationMs }
+    }
 
     if (step.kind === 'ok') {
       const { outcome } = step
@@ -184,7 +202,7 @@ export class Segments {
       return 'done'
     }
     const { failure } = step
-    const message = masker.text(failure.message)
+    const message = truncateText(masker.text(failure.message), limits.maxErrorChars)
     const wait = retryDelay(node, execution, failure)
     if (wait !== undefined) {
       const line = record('warn', `Attempt ${execution.attempt} of ${maxAttempts(node)} failed: ${message}; retrying in ${wait} ms`, {
@@ -203,6 +221,37 @@ export class Segments {
     }
     await transitions.fail(execution, message, nodeId, node.type, pending, [failedLine])
     return 'done'
+  }
+
+  /** The failure of a node whose result is too large or too deep to store (the execution's result too, when it is the last). */
+  private oversized(result: unknown): NodeFailure | undefined {
+    const { maxResultBytes, maxDepth } = this.deps.limits
+    const verdict = checkJsonBounds(result ?? null, { maxBytes: maxResultBytes, maxDepth }, 'Node result')
+    return verdict.ok ? undefined : new NodeFailure(`${verdict.code}: ${verdict.message}`, false, { code: verdict.code })
+  }
+
+  /**
+   * Fails an execution whose step could not be saved or settled for a reason that is not transient, and
+   * completes its job in the same statement: nothing is retried that would fail the same way. The segment's
+   * unsaved lines are dropped (they may be what the database refused). Should even that fail, the job is
+   * completed anyway and the execution is left to the deadline sweep.
+   */
+  private async failUnsaved(execution: Execution, run: SegmentRun, err: unknown): Promise<Settled> {
+    const nodeId = execution.nextNode
+    const nodeType = nodeId === null ? undefined : run.spec.nodes[nodeId]?.type
+    const e = err instanceof Error ? err : new Error(String(err))
+    const cause = e instanceof DatabaseError ? `${e.message}, SQLSTATE ${e.code ?? '?'}` : `${e.name}: ${e.message}`
+    // database and serialisation messages name types and limits, not values; masked and cut all the same
+    const error = `internal_error: the step${nodeId === null ? '' : ` of node ${nodeId}`} could not be saved (${truncateText(run.masker.text(cause), 200)})`
+    run.pending.length = 0
+    const line = logLine(execution.id, 'error', 'Node failed', { nodeId: nodeId ?? undefined, nodeType, data: { error, code: 'internal_error' } })
+    try {
+      await this.deps.transitions.fail(execution, error, nodeId, nodeType, [line.row], [line.event], run.jobId)
+      return 'completed'
+    } catch (failErr) {
+      if (isTransientError(failErr)) throw failErr
+      return 'done'
+    }
   }
 
   /** Saves the node's result and goes on: in this segment when it can, else the segment ends. */

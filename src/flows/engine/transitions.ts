@@ -144,11 +144,21 @@ export class Transitions {
 
   /**
    * Ends the execution as failed, with the segment's unsaved `logs`; `lines` are log events to publish once
-   * the failure is stored.
+   * the failure is stored. `completeJob`, a job id, is completed by the same statement (even when the
+   * execution had already ended).
    */
-  async fail(execution: Execution, error: string, nodeId: string | null, nodeType: string | undefined, logs: readonly NewLog[], lines: ExecutionEvent[] = []): Promise<void> {
+  async fail(
+    execution: Execution,
+    error: string,
+    nodeId: string | null,
+    nodeType: string | undefined,
+    logs: readonly NewLog[],
+    lines: ExecutionEvent[] = [],
+    completeJob?: string
+  ): Promise<void> {
     const failed = logLine(execution.id, 'error', 'Execution failed', { nodeId: nodeId ?? undefined, nodeType, data: { error } })
-    if (!(await this.deps.executions.finish(execution.id, 'failed', error, nodeId, [...logs, failed.row]))) return
+    const also = completeJob === undefined ? undefined : this.deps.jobs.completeStatement(completeJob)
+    if (!(await this.deps.executions.finish(execution.id, 'failed', error, nodeId, [...logs, failed.row], also))) return
     this.stats.failed++
     for (const line of lines) this.publish(line)
     this.publish(failed.event)
