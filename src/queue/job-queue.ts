@@ -7,9 +7,9 @@ import type { Driver, Queryable } from '../store/driver.js'
  * queue implementation for both, as pg-boss issue #563 discusses): parameterised statements go through
  * `query`, pg-boss's multi-statement scripts (`BEGIN; ...; COMMIT`) through `exec`, and a script that fails
  * mid-way is rolled back so the shared connection is never left inside an aborted transaction.
- * `claimedInsert` and `completeStatement` write pg-boss's private `job` table: package.json pins pg-boss with
- * `~` for them, and a minor upgrade must rerun test/engine/local-claim.test.ts, which compares their rows with
- * pg-boss's own.
+ * `claimedInsert`, `completeStatement` and `fetchFair` write pg-boss's private `job` table: package.json pins
+ * pg-boss with `~` for them, and a minor upgrade must rerun test/engine/local-claim.test.ts and
+ * fair-claim.test.ts, which compare their rows with pg-boss's own.
  */
 export interface QueueJob<T> {
   id: string
@@ -38,6 +38,19 @@ export interface QueueOptions {
   poolSize?: number
   onError: (err: Error) => void
 }
+
+/** How a fair fetch shares jobs between groups (accounts). */
+export interface FairFetch {
+  /** The field of a job's data naming its group. */
+  groupBy: string
+  /** The jobs each group holds now (claimed and not finished). */
+  running: ReadonlyMap<string, number>
+  /** The most jobs one group may hold. */
+  cap: number
+}
+
+/** A fair fetch looks at this many due jobs per job it may claim. */
+const FAIR_WINDOW_PER_JOB = 10
 
 /** PostgreSQL's SQLSTATE for a transaction it aborted to break a deadlock. */
 const DEADLOCK_DETECTED = '40P01'
@@ -153,6 +166,57 @@ export class JobQueue {
   async fetch<T>(name: string, batchSize: number): Promise<Array<QueueJob<T>>> {
     const jobs = await this.boss.fetch<T>(name, { batchSize })
     return jobs.map((j) => ({ id: j.id, name: j.name, data: j.data }))
+  }
+
+  /**
+   * Claims up to `max` jobs of a `standard` queue like `fetch`, shared fairly between groups (the field
+   * `fair.groupBy` of a job's data; jobs without it are one group, ''): a group holding `fair.cap` jobs
+   * (`fair.running`) gets none and one holding fewer gets at most the difference; the groups take turns, each
+   * group's oldest job before any group's second, oldest first within a group. pg-boss 10 has no fetch with a
+   * condition, so this is its fetchNextJob statement (plans.js) with the same state change (active,
+   * started_on, retry_count + 1 for a job started before), over a window of due jobs locked `SKIP LOCKED` that
+   * leaves out the groups at their cap (so one group's backlog cannot fill it), ranked per group. The window
+   * is bounded: a group below its cap whose backlog fills it gets its share now, the others at the next fetch,
+   * when that group is at its cap. No singleton/stately gate (pg-boss's other policies): the caller's queue is
+   * `standard`. Unlike pg-boss's fetch, a failing statement throws.
+   */
+  async fetchFair<T>(name: string, max: number, fair: FairFetch): Promise<Array<QueueJob<T>>> {
+    const s = this.schema
+    const sql = `
+      WITH held AS (
+        SELECT key AS grp, value::int AS n FROM jsonb_each_text($3::jsonb)
+      ), next AS (
+        SELECT id, COALESCE(data->>$4::text, '') AS grp, priority, created_on
+        FROM ${s}.job
+        WHERE name = $1
+          AND state < 'active'
+          AND start_after < now()
+          AND COALESCE(data->>$4::text, '') NOT IN (SELECT grp FROM held WHERE n >= $5::int)
+        ORDER BY priority DESC, created_on, id
+        LIMIT $6::int
+        FOR UPDATE SKIP LOCKED
+      ), ranked AS (
+        SELECT n.id, n.priority, n.created_on, COALESCE(h.n, 0) AS running,
+          row_number() OVER (PARTITION BY n.grp ORDER BY n.priority DESC, n.created_on, n.id) AS turn
+        FROM next n LEFT JOIN held h ON h.grp = n.grp
+      ), chosen AS (
+        SELECT id FROM ranked
+        WHERE running + turn <= $5::int
+        ORDER BY turn, running, priority DESC, created_on, id
+        LIMIT $2::int
+      )
+      UPDATE ${s}.job j SET
+        state = 'active',
+        started_on = now(),
+        retry_count = CASE WHEN started_on IS NOT NULL THEN retry_count + 1 ELSE retry_count END
+      FROM chosen
+      WHERE j.name = $1 AND j.id = chosen.id
+      RETURNING j.id, j.name, j.data`
+    const window = Math.max(max, 1) * FAIR_WINDOW_PER_JOB
+    const { rows } = await this.boss
+      .getDb()
+      .executeSql(sql, [name, max, JSON.stringify(Object.fromEntries(fair.running)), fair.groupBy, fair.cap, window])
+    return (rows as Array<QueueJob<T>>).map((j) => ({ id: j.id, name: j.name, data: j.data }))
   }
 
   async complete(name: string, id: string): Promise<void> {
