@@ -6,6 +6,7 @@ import { STEP_QUEUE } from '../src/flows/engine/step-jobs.js'
 import { evercyclePolicy, OwnerRoles } from '../src/flows/evercycle-policy.js'
 import { nodeTypes } from '../src/flows/nodes/index.js'
 import { evercycleAdapter } from '../src/flows/runtime/evercycle-adapter.js'
+import { ExpressionPool } from '../src/flows/runtime/expression-pool.js'
 import { guardedAgent } from '../src/flows/runtime/guarded-agent.js'
 import { NetworkPolicy } from '../src/flows/runtime/network-policy.js'
 import { registerFlowRunnerMetrics } from '../src/metrics/flowrunner-metrics.js'
@@ -46,11 +47,17 @@ export default fp(
       const flow = await flows.get(flowId, null)
       return flow === undefined ? undefined : (await accounts.findById(flow.accountId))?.role
     })
+    const expressions = new ExpressionPool({
+      ...fr.expressions,
+      maxBytes: fr.limits.maxResultBytes,
+      maxDepth: fr.limits.maxDepth
+    })
     const engine = new Engine({
       db: app.db,
       executions: new ExecutionsRepository(app.db),
       queue,
       events,
+      expressions,
       http,
       nodeTypes,
       loadSpec: async (flowId, revision) => (await flows.getRevision(flowId, revision))?.spec as FlowSpec | undefined,
@@ -67,6 +74,7 @@ export default fp(
       log: app.log.child({ plugin: 'flow-engine' }),
       settings: {
         concurrency: fr.concurrency,
+        accountConcurrency: fr.accountConcurrency,
         executionTimeoutMs: fr.executionTimeoutMs,
         stepLimit: fr.stepLimit,
         retentionDays: fr.retentionDays,
@@ -97,6 +105,7 @@ export default fp(
       await engine.stop()
       await queue.stop()
       await http.close()
+      await expressions.close()
     })
   },
   { name: 'flow-engine', dependencies: ['app-config', 'db', 'metrics', 'cluster-events', 'flow-secrets', 'endpoint-registry', 'operation-caller'] }

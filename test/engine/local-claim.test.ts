@@ -127,6 +127,8 @@ tap.test('replicas: executions started on one with free slots run there only; on
     ...(await backendEnv(t, 'postgres')),
     FLOWRUNNER_ALLOW_HOSTS: `127.0.0.1:${receiver.port}`,
     FLOWRUNNER_CONCURRENCY: '2',
+    // one account runs them all: its share of a replica's slots is all of them
+    FLOWRUNNER_ACCOUNT_CONCURRENCY: '2',
     FLOWRUNNER_POLL_MS: '50'
   }
   const a = await buildFlowRunner(t, { backend: 'postgres', env: shared })

@@ -8,18 +8,21 @@ import type { Owner } from '../../store/flows-repository.js'
 import type { SealedValue } from '../../store/secrets-repository.js'
 import type { Logger } from '../../util/logger.js'
 import type { FlowSpec } from '../definition-schema.js'
+import type { ExpressionPool } from '../runtime/expression-pool.js'
 import type { RunContext, RunnableNode } from '../runtime/node-runtime.js'
 import type { ExecutionEvents } from './events.js'
 import { Housekeeping } from './housekeeping.js'
 import { Segments, type SegmentDeps } from './segments.js'
 import { SpecCache } from './spec-cache.js'
-import { STEP_QUEUE, StepJobs, type StepJob } from './step-jobs.js'
+import { accountOf, STEP_QUEUE, StepJobs, type StepJob } from './step-jobs.js'
 import { Transitions, type EngineStats } from './transitions.js'
 import { Worker } from './worker.js'
 
 
 export interface EngineSettings {
   concurrency: number
+  /** Slots one account's executions may hold at once. */
+  accountConcurrency: number
   executionTimeoutMs: number
   stepLimit: number
   retentionDays: number
@@ -37,6 +40,8 @@ export interface EngineDeps {
   executions: ExecutionsRepository
   queue: JobQueue
   events: ExecutionEvents
+  /** Worker threads for the flows' expressions. */
+  expressions: ExpressionPool
   http: Agent
   /** The node types a flow may use, by name. */
   nodeTypes: ReadonlyMap<string, RunnableNode>
@@ -68,9 +73,11 @@ export class Engine {
     const { settings } = deps
     this.worker = new Worker({
       concurrency: settings.concurrency,
+      accountConcurrency: settings.accountConcurrency,
       pollIntervalMs: settings.pollIntervalMs,
-      fetch: (max) => this.jobs.fetch(max),
-      handle: (job, claimedAt) => this.segments.handle(job, claimedAt),
+      accountOf: (job) => accountOf(job.data),
+      fetch: (max, running) => this.jobs.fetch(max, running, settings.accountConcurrency),
+      handle: (job, claimedAt) => this.jobs.holding(job.data, () => this.segments.handle(job, claimedAt)),
       log: deps.log
     })
     this.jobs = new StepJobs(deps.queue, settings.defaultNodeTimeoutMs, () => this.worker.kick())
@@ -84,6 +91,7 @@ export class Engine {
       specs: this.specs,
       nodeTypes: deps.nodeTypes,
       openSecrets: deps.openSecrets,
+      expressions: deps.expressions,
       http: deps.http,
       evercycle: deps.evercycle,
       maxResponseBytes: settings.maxResponseBytes,
@@ -126,10 +134,11 @@ export class Engine {
   async run(flow: { id: string; revision: number; accountId: string }, input: unknown): Promise<Execution> {
     const spec = await this.specs.get(flow.id, flow.revision)
     // a worker with a free slot runs the execution itself: its first job is claimed as it is created, so the
-    // first node starts right after the commit instead of after the next fetch from the queue
-    const status = this.worker.hasFreeSlot ? 'running' : 'queued'
+    // first node starts right after the commit instead of after the next fetch from the queue; not when the
+    // account already holds its share of the slots
+    const status = this.worker.hasFreeSlotFor(flow.accountId) ? 'running' : 'queued'
     const local = status === 'running' && !this.worker.stopped
-    if (local) this.worker.claim()
+    if (local) this.worker.claim(flow.accountId)
     const claimedAt = Date.now()
     const row: NewExecution = {
       id: `exec-${randomUUID()}`,
@@ -142,7 +151,7 @@ export class Engine {
       deadlineAt: new Date(Date.now() + this.deps.settings.executionTimeoutMs),
       jobId: randomUUID()
     }
-    const first = this.jobs.jobOf({ executionId: row.id, step: 0, attempt: 1 }, spec.nodes[spec.start])
+    const first = this.jobs.jobOf({ executionId: row.id, accountId: flow.accountId, step: 0, attempt: 1 }, spec.nodes[spec.start])
     if (!local) {
       const execution = await this.transitions.create(row, first)
       this.worker.kick()
@@ -152,11 +161,11 @@ export class Engine {
     try {
       loaded = await this.transitions.createClaimed(row, first)
     } catch (err) {
-      this.worker.release()
+      this.worker.release(flow.accountId)
       throw err
     }
     const job: QueueJob<StepJob> = { id: row.jobId, name: STEP_QUEUE, data: first.data }
-    this.worker.dispatch(() => this.segments.handle(job, claimedAt, loaded))
+    this.worker.dispatch(flow.accountId, () => this.jobs.holding(job.data, () => this.segments.handle(job, claimedAt, loaded)))
     return loaded.execution
   }
 

@@ -7,11 +7,22 @@ export const STEP_QUEUE = 'flowrunner-step'
 
 export interface StepJob {
   executionId: string
+  /** The execution's account, which the worker's slots are shared between; absent in jobs sent before it was
+   * added, which count as one account (ANONYMOUS_ACCOUNT). */
+  accountId?: string
   /** The execution's step count and attempt when the job was sent (what a job is matched on for old rows). */
   step: number
   attempt: number
   /** The job's expiry in seconds, as sent: it bounds how many nodes the job may run before handing off. */
   expireS?: number
+}
+
+/** The account of jobs that name none. */
+export const ANONYMOUS_ACCOUNT = ''
+
+/** The account whose slots a job takes. */
+export function accountOf(job: StepJob): string {
+  return job.accountId ?? ANONYMOUS_ACCOUNT
 }
 
 /** A job to send, with its expiry. */
@@ -30,6 +41,9 @@ const JOB_RETRY_LIMIT = 5
  * resume; a job only says which execution, and owns it while it is claimed.
  */
 export class StepJobs {
+  /** The account of each execution a job of this worker runs, with how many of its jobs do. */
+  private readonly running = new Map<string, { accountId: string | undefined; jobs: number }>()
+
   constructor(
     private readonly queue: JobQueue,
     private readonly defaultNodeTimeoutMs: number,
@@ -41,8 +55,24 @@ export class StepJobs {
     return this.queue.createQueue(STEP_QUEUE)
   }
 
-  fetch(max: number): Promise<Array<QueueJob<StepJob>>> {
-    return this.queue.fetch<StepJob>(STEP_QUEUE, max)
+  /** Up to `max` jobs, none beyond `cap` for an account given the jobs it holds (`running`), taking turns. */
+  fetch(max: number, running: ReadonlyMap<string, number>, cap: number): Promise<Array<QueueJob<StepJob>>> {
+    return this.queue.fetchFair<StepJob>(STEP_QUEUE, max, { groupBy: 'accountId', running, cap })
+  }
+
+  /**
+   * Runs `work`, the work of claimed job `job`; meanwhile the jobs `jobOf` makes for its execution name its
+   * account (the transitions that make them name only the execution).
+   */
+  async holding(job: StepJob, work: () => Promise<void>): Promise<void> {
+    const held = this.running.get(job.executionId) ?? { accountId: job.accountId, jobs: 0 }
+    held.jobs++
+    this.running.set(job.executionId, held)
+    try {
+      await work()
+    } finally {
+      if (--held.jobs === 0) this.running.delete(job.executionId)
+    }
   }
 
   complete(id: string): Promise<void> {
@@ -65,10 +95,12 @@ export class StepJobs {
   }
 
   /** A job continuing at `node`, with its expiry: the node's own timeout, not the default (a job that expires
-   * while its node still runs is handed to a second worker, which runs the node again alongside the first). */
+   * while its node still runs is handed to a second worker, which runs the node again alongside the first).
+   * It names the execution's account: `job`'s, or else the one of the job this worker runs for the execution. */
   jobOf(job: Omit<StepJob, 'expireS'>, node: NodeSpec | undefined): OutgoingJob {
     const expireS = Math.ceil((node?.timeout_ms ?? this.defaultNodeTimeoutMs) / 1000) + JOB_EXPIRY_MARGIN_S
-    return { data: { ...job, expireS }, expireS }
+    const accountId = job.accountId ?? this.running.get(job.executionId)?.accountId
+    return { data: { ...job, ...(accountId === undefined ? {} : { accountId }), expireS }, expireS }
   }
 
   /**

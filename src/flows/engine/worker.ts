@@ -3,10 +3,14 @@ import type { Logger } from '../../util/logger.js'
 export interface WorkerOptions<J> {
   /** Jobs run at once (slots). */
   concurrency: number
+  /** Slots the jobs of one account may hold at once. */
+  accountConcurrency: number
   /** How often to look for jobs nobody woke the worker for (other replicas' and deferred ones). */
   pollIntervalMs: number
-  /** Claims up to `max` jobs. */
-  fetch: (max: number) => Promise<J[]>
+  /** The account a job runs for. */
+  accountOf: (job: J) => string
+  /** Claims up to `max` jobs, for no account more than `accountConcurrency` less what it holds (`running`). */
+  fetch: (max: number, running: ReadonlyMap<string, number>) => Promise<J[]>
   /** Runs one claimed job; its slot is freed when this settles. */
   handle: (job: J, claimedAt: number) => Promise<void>
   log: Logger
@@ -16,10 +20,13 @@ export interface WorkerOptions<J> {
  * Runs queue jobs in a fixed number of slots, after pg-boss's worker (src/worker.ts in its repository): a
  * loop that fetches while slots are free and otherwise sleeps until woken (a job was sent from here, a slot
  * was freed) or the poll interval passes; dispatch runs a job in a slot, release frees it, stop ends the loop
- * and waits for the slots to empty.
+ * and waits for the slots to empty. One account's jobs hold at most `accountConcurrency` slots, so an account
+ * whose jobs wait on something slow leaves the other slots to the rest.
  */
 export class Worker<J> {
   private active = 0
+  /** Slots held per account (accounts holding none are absent). */
+  private readonly running = new Map<string, number>()
   private stopping = true
   private loopDone: Promise<void> = Promise.resolve()
   private wake: (() => void) | undefined
@@ -34,6 +41,11 @@ export class Worker<J> {
 
   get hasFreeSlot(): boolean {
     return this.active < this.options.concurrency
+  }
+
+  /** A slot is free, and the account holds fewer than its share. */
+  hasFreeSlotFor(account: string): boolean {
+    return this.hasFreeSlot && (this.running.get(account) ?? 0) < this.options.accountConcurrency
   }
 
   /** Not started, or stopping: takes no new job. */
@@ -64,19 +76,23 @@ export class Worker<J> {
   }
 
   /** Takes a slot for a job claimed outside the loop (an execution this process creates and runs itself). */
-  claim(): void {
+  claim(account: string): void {
     this.active++
+    this.running.set(account, (this.running.get(account) ?? 0) + 1)
   }
 
-  /** Runs a job in a slot already taken (by the loop or `claim`), and frees the slot after it. */
-  dispatch(run: () => Promise<void>): void {
+  /** Runs a job in a slot the account already took (by the loop or `claim`), and frees the slot after it. */
+  dispatch(account: string, run: () => Promise<void>): void {
     void run()
       .catch((err: unknown) => this.options.log.error({ err }, 'flowrunner: step failed unexpectedly'))
-      .finally(() => this.release())
+      .finally(() => this.release(account))
   }
 
-  release(): void {
+  release(account: string): void {
     this.active--
+    const held = (this.running.get(account) ?? 1) - 1
+    if (held > 0) this.running.set(account, held)
+    else this.running.delete(account)
     this.kick()
   }
 
@@ -90,14 +106,15 @@ export class Worker<J> {
         this.wakePending = false
         const fetchedAt = Date.now()
         try {
-          jobs = await this.options.fetch(free)
+          jobs = await this.options.fetch(free, this.running)
         } catch (err) {
           if (this.stopping) break
           log.error({ err }, 'flowrunner: fetching jobs failed')
         }
         for (const job of jobs) {
-          this.active++
-          this.dispatch(() => this.options.handle(job, fetchedAt))
+          const account = this.options.accountOf(job)
+          this.claim(account)
+          this.dispatch(account, () => this.options.handle(job, fetchedAt))
         }
         if (jobs.length > 0 || this.wakePending) continue
       }
