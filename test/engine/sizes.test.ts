@@ -65,17 +65,21 @@ nodes:
   })
 
   await t.test('a node result too large fails the node (not retried); its error edge is taken', async (t) => {
+    // an upstream's answer, not an expression: the expression threads refuse a large value themselves, and the
+    // engine must refuse whatever a node returns
+    receiver.on('/large', { status: 200, body: { s: 'x'.repeat(100_000) } })
     const failed = await runToEnd(fr, user.token, `
 metadata: { name: too large }
 nodes:
   start:
-    type: transform
-    params: { expression: '$pad("x", 100000)' }
+    type: http.request
+    params: { url: "${base}/large" }
     retry: { max_attempts: 3, backoff_ms: 5 }
 `)
     t.equal(failed.status, 'failed')
     t.equal(failed.error, 'result_too_large: Node result is larger than 65536 bytes as JSON')
     t.equal(failed.result, null)
+    t.equal(receiver.to('/large').length, 1, 'not retried')
     const logs = await logsOf(fr, user.token, failed.id)
     t.equal(logs.filter((l) => l.message === 'Node started').length, 1, 'tried once')
     t.match(logs.find((l) => l.message === 'Node failed'), { level: 'error', node_id: 'start', data: { error: failed.error, code: 'result_too_large' } })
@@ -85,8 +89,8 @@ nodes:
 metadata: { name: too large handled }
 nodes:
   start:
-    type: transform
-    params: { expression: '$pad("x", 100000)' }
+    type: http.request
+    params: { url: "${base}/large" }
     next: { success: never, error: handled }
   never:
     type: transform
