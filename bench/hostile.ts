@@ -1,5 +1,6 @@
 import { request } from 'undici'
 import { FlowRunnerApi } from '../dev/demo/flowrunner-api.js'
+import { eightTemplatesFlow, regexBomb, transformFlow } from '../dev/hostile-flows.js'
 import { killChildrenOnExit, runBench, stopAll } from './lib/children.js'
 import { envNumber } from './lib/env.js'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startFlowServer, type FlowServer } from './lib/flow-server.js'
@@ -28,44 +29,14 @@ const settings = {
 const GOAL_HEALTH_P99_MS = 50
 const GOAL_RSS_DELTA_BYTES = 50 * 1024 * 1024
 
-const REGEX_BOMB = '$contains("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)'
-/** About 0.9 s each on this machine's cores when run alone: together past the node's 2 s budget. */
-const NEAR_LIMIT = '$contains("aaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)'
-
+/** The regex runs for hours; 24 `a`s take about 0.9 s alone on this machine: eight of them pass the node budget. */
 const HOSTILE: Record<string, string> = {
-  regex: `
-metadata: { name: hostile-regex }
-nodes:
-  start:
-    type: transform
-    params: { expression: '${REGEX_BOMB}' }
-`,
-  'big-string': `
-metadata: { name: hostile-string }
-nodes:
-  start:
-    type: transform
-    params: { expression: '$string([1..5000000]) ~> $length()' }
-`,
-  'eight-templates': `
-metadata: { name: hostile-templates }
-nodes:
-  start:
-    type: http.request
-    params:
-      url: "http://127.0.0.1:9/never"
-      headers:
-${Array.from({ length: 8 }, (_, i) => `        x-h${i}: '\${${NEAR_LIMIT}}'`).join('\n')}
-`
+  regex: transformFlow('hostile-regex', regexBomb(33)),
+  'big-string': transformFlow('hostile-string', '$string([1..5000000]) ~> $length()'),
+  'eight-templates': eightTemplatesFlow('hostile-templates', regexBomb(24))
 }
 
-const PAD_100MB = `
-metadata: { name: hostile-pad }
-nodes:
-  start:
-    type: transform
-    params: { expression: '$pad("x", 100000000)' }
-`
+const PAD_100MB = transformFlow('hostile-pad', '$pad("x", 100000000)')
 
 const log = (line = ''): void => {
   process.stdout.write(`${line}\n`)

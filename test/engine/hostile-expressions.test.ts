@@ -1,23 +1,12 @@
 import tap from 'tap'
 import { createFlow, EventRecorder, getExecution, logsOf, runFlow, runToEnd, waitFinal } from '../helpers/executions.js'
+import { eightTemplatesFlow, regexBomb, transformFlow } from '../../dev/hostile-flows.js'
 import { buildFlowRunner } from '../helpers/flowrunner.js'
 
 // Issue 19, attacks 1 and 2: flow expressions run in worker threads under hard limits, so no expression can
 // stall the server's event loop or fill its heap.
 
-/** A catastrophic-backtracking regex: each extra `a` doubles the time; 30 runs for minutes. */
-const REGEX_BOMB = '$contains("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)'
-
-function transformFlow(name: string, expression: string): string {
-  return `
-metadata: { name: ${name} }
-nodes:
-  start:
-    type: transform
-    params:
-      expression: '${expression}'
-`
-}
+const REGEX_BOMB = regexBomb(30)
 
 tap.test('while hostile expressions run, the server answers; cancel stops them', async (t) => {
   // limits far above the test's length: the flows are still running when /health is asked
@@ -27,20 +16,10 @@ tap.test('while hostile expressions run, the server answers; cancel stops them',
   })
   const events = new EventRecorder(fr)
   const user = await fr.createUser('hostile')
-  const templates = Array.from({ length: 8 }, (_, i) => `        x-h${i}: '\${${REGEX_BOMB}}'`).join('\n')
   const flows = [
     transformFlow('regex', REGEX_BOMB),
     transformFlow('big-string', '$string([1..5000000]) ~> $length()'),
-    `
-metadata: { name: eight-templates }
-nodes:
-  start:
-    type: http.request
-    params:
-      url: "http://127.0.0.1:9/never"
-      headers:
-${templates}
-`
+    eightTemplatesFlow('eight-templates', REGEX_BOMB)
   ]
   const ids: string[] = []
   for (const definition of flows) ids.push(await runFlow(fr, user.token, await createFlow(fr, user.token, definition)))
@@ -79,21 +58,7 @@ tap.test('the per-evaluation limit and the per-node budget stop native calls', a
   })
 
   await t.test("eight templates in one node share the node's budget", async (t) => {
-    const headers = Array.from({ length: 8 }, (_, i) => `        x-h${i}: '\${${REGEX_BOMB}}'`).join('\n')
-    const done = await runToEnd(
-      fr,
-      user.token,
-      `
-metadata: { name: templates }
-nodes:
-  start:
-    type: http.request
-    params:
-      url: "http://127.0.0.1:9/never"
-      headers:
-${headers}
-`
-    )
+    const done = await runToEnd(fr, user.token, eightTemplatesFlow('templates', REGEX_BOMB))
     t.equal(done.status, 'failed')
     t.match(done.error, /expressions ran longer than its budget of 600 ms/)
   })
