@@ -29,6 +29,8 @@ import { envNumber } from './lib/env.js'
  *                                and a fresh schema the planner has no statistics for yet (20-30 % slower)
  *   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test)  a fresh schema is made in it and dropped
  *   BENCH_DEADLINE_SECONDS (1500) the whole bench is stopped (children killed, schemas dropped) after this
+ *   BENCH_ACCOUNT_CONCURRENCY   the server's FLOWRUNNER_ACCOUNT_CONCURRENCY; default: the concurrency, since all
+ *                                the load is one account's and the fairness cap would otherwise hold it to half
  *   BENCH_SERVER_NODE_ARGS      node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   BENCH_REWARM (300)           executions run and discarded before each later round: the forced GC that ends a
  *                                round also shrinks V8's young generation, and a round started on it pays ~0.8 ms
@@ -53,7 +55,8 @@ const settings = {
   warmup: Math.round(envNumber('BENCH_WARMUP', 1000)),
   rewarm: Math.round(envNumber('BENCH_REWARM', 300)),
   databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-  deadlineSeconds: envNumber('BENCH_DEADLINE_SECONDS', 1500)
+  deadlineSeconds: envNumber('BENCH_DEADLINE_SECONDS', 1500),
+  accountConcurrency: process.env.BENCH_ACCOUNT_CONCURRENCY === undefined ? undefined : Math.round(envNumber('BENCH_ACCOUNT_CONCURRENCY', 1))
 }
 for (const b of settings.backends) if (b !== 'pglite' && b !== 'postgres') throw new Error(`unknown backend ${b}`)
 for (const c of settings.concurrencies) if (!Number.isInteger(c) || c < 1) throw new Error(`bad concurrency ${c}`)
@@ -221,7 +224,16 @@ async function runServer(backend: Backend, concurrency: number, simUrl: string, 
   if (schemas !== undefined) liveSchemas.add(schemas)
   const title = `${BACKEND_NAME[backend]}, FLOWRUNNER_CONCURRENCY=${concurrency}`
   progress(`${title}: starting the server${schemas === undefined ? '' : ` (schemas ${schemas.schema}, ${schemas.queueSchema})`}`)
-  const server = await startFlowServer({ backend, concurrency, simulatorUrl: simUrl, receiverPort: receiver.port, ...(schemas === undefined ? {} : { schemas }) })
+  // the load is one account's: with the fairness cap at its default (half the slots) this would measure the cap
+  const accountCap = String(settings.accountConcurrency ?? concurrency)
+  const server = await startFlowServer({
+    backend,
+    concurrency,
+    simulatorUrl: simUrl,
+    receiverPort: receiver.port,
+    env: { FLOWRUNNER_ACCOUNT_CONCURRENCY: accountCap },
+    ...(schemas === undefined ? {} : { schemas })
+  })
   const api = new FlowRunnerApi(server.url, { connections: concurrency + 8 })
   const wsBase = server.url.replace(/^http/, 'ws')
   try {

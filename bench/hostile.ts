@@ -3,6 +3,7 @@ import { FlowRunnerApi } from '../dev/demo/flowrunner-api.js'
 import { eightTemplatesFlow, regexBomb, transformFlow } from '../dev/hostile-flows.js'
 import { killChildrenOnExit, runBench, stopAll } from './lib/children.js'
 import { envNumber } from './lib/env.js'
+import { retryShed } from './lib/flow-load.js'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startFlowServer, type FlowServer } from './lib/flow-server.js'
 import { percentile } from './lib/load.js'
 import { fmtMb, fmtMs } from './lib/report.js'
@@ -85,7 +86,8 @@ async function main(): Promise<number> {
   const sim = await startSimulator(0)
   const server = await startFlowServer({ backend: 'pglite', concurrency: 10, simulatorUrl: sim.url, receiverPort: 9 })
   const api = new FlowRunnerApi(server.url, { connections: 16 })
-  await api.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+  // the server may shed the first requests after a boot that blocked its event loop (PGlite's start)
+  await retryShed(() => api.login(ADMIN_EMAIL, ADMIN_PASSWORD))
   const flows: Record<string, string> = {}
   for (const [name, definition] of Object.entries(HOSTILE)) flows[name] = (await api.createFlow({ name, definition })).id
   const pad = (await api.createFlow({ name: 'pad', definition: PAD_100MB })).id

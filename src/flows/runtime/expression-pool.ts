@@ -1,4 +1,3 @@
-import { MessageChannel } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import { EvaluationError, type Scope } from './evaluate.js'
 import type { ExpressionReply, ExpressionTask, ExpressionWorkerData } from './expression-worker.js'
@@ -81,7 +80,8 @@ export class ExpressionPool {
       maxThreads: settings.threads,
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: 1,
-      atomics: 'disabled',
+      // waiting threads keep their event loop (a thread that ends itself after a task does so from a timer)
+      atomics: 'async',
       resourceLimits: { maxOldGenerationSizeMb: settings.heapMb, maxYoungGenerationSizeMb: Math.min(32, Math.ceil(settings.heapMb / 4)) },
       workerData
     })
@@ -113,22 +113,28 @@ export class ExpressionPool {
     const limitMs = Math.min(perTrip, budget.remainingMs)
     if (limitMs <= 0) throw this.overBudget(budget)
     // the clock starts when a thread takes the task: waiting behind other nodes' expressions, or for a thread
-    // to start, spends nothing of this node's time
+    // to start, spends nothing of this node's time. The thread stamps its start in shared memory, and the timer
+    // (armed for the limit from now) re-arms itself until the limit has passed since that stamp.
     const stop = new AbortController()
     const both = AbortSignal.any([signal, stop.signal])
-    let started: number | undefined
+    const stamp = new Float64Array(new SharedArrayBuffer(8))
+    const startedAt = (): number | undefined => (stamp[0] === 0 ? undefined : stamp[0])
+    const budgetMs = limitMs + ROUND_TRIP_SLACK_MS
     let timer: NodeJS.Timeout | undefined
-    const onStart = (): void => {
-      started = Date.now()
-      timer = setTimeout(() => stop.abort(), limitMs + ROUND_TRIP_SLACK_MS)
+    const watch = (): void => {
+      const started = startedAt()
+      const left = started === undefined ? budgetMs : started + budgetMs - Date.now()
+      if (started !== undefined && left <= 0) stop.abort()
+      else timer = setTimeout(watch, left)
     }
+    timer = setTimeout(watch, budgetMs)
     let reply: ExpressionReply
     try {
-      reply = await this.attempt(work, onStart, both).catch((err: unknown) => {
-        // the task landed on a thread that was ending itself: nothing of it ran there
+      reply = await this.pool.run({ ...work, started: stamp.buffer } as ExpressionTask, { signal: both }).catch((err: unknown) => {
+        // the task landed on a thread that was ending itself: it runs again on another, its clock from then
         if (!(err instanceof Error && RECYCLED.test(err.message)) || both.aborted) throw err
-        clearTimeout(timer)
-        return this.attempt(work, onStart, both)
+        stamp[0] = 0
+        return this.pool.run({ ...work, started: stamp.buffer } as ExpressionTask, { signal: both })
       })
     } catch (err) {
       // the node's own signal (cancel, its timeout, the deadline) is the step runner's to report
@@ -145,21 +151,11 @@ export class ExpressionPool {
       throw err
     } finally {
       clearTimeout(timer)
+      const started = startedAt()
       if (started !== undefined) budget.spend(Date.now() - started)
     }
     if (!reply.ok) throw failureOf(reply)
     return reply.value
-  }
-
-  /** One task on a thread, with a port the thread tells when it starts on it. */
-  private async attempt(work: Work, onStart: () => void, signal: AbortSignal): Promise<ExpressionReply> {
-    const channel = new MessageChannel()
-    channel.port1.once('message', onStart)
-    try {
-      return await this.pool.run({ ...work, started: channel.port2 } as ExpressionTask, { signal, transferList: [channel.port2] })
-    } finally {
-      channel.port1.close()
-    }
   }
 
   private overBudget(budget: ExpressionBudget): NodeFailure {

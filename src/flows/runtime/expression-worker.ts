@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs'
 import { getPriority, setPriority } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
-import { workerData, type MessagePort } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
 import { checkJsonBounds, type JsonLimits } from '../../util/json-bounds.js'
 import { EvaluationError, Evaluator, type EvaluationGuard, type Scope } from './evaluate.js'
 
@@ -22,8 +22,11 @@ export type ExpressionTask = (
   | { kind: 'params'; params: unknown; raw: readonly string[]; scope: Scope }
   | { kind: 'expression'; source: string; scope: Scope }
 ) & {
-  /** Told when the task starts on a thread: the pool's time limit runs from then, not from the queue. */
-  started: MessagePort
+  /**
+   * One Float64 the thread sets to `Date.now()` when it starts the task (shared
+   * memory, read by the pool's timer): the time limit runs from then, not from the queue.
+   */
+  started: SharedArrayBuffer
 }
 
 export type ExpressionErrorCode = 'expression_failed' | 'expression_timeout' | 'result_too_large' | 'result_too_deep'
@@ -85,8 +88,7 @@ async function run(task: ExpressionTask): Promise<ExpressionReply> {
 }
 
 export default async function evaluateTask(task: ExpressionTask): Promise<ExpressionReply> {
-  task.started.postMessage(null)
-  task.started.close()
+  new Float64Array(task.started)[0] = Date.now()
   const reply = await run(task)
   if (getHeapStatistics().used_heap_size > data.recycleHeapBytes) recycle()
   return reply
