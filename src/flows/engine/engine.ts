@@ -99,6 +99,7 @@ export class Engine {
       executionTimeoutMs: settings.executionTimeoutMs,
       stepLimit: settings.stepLimit,
       limits: settings.limits,
+      log: deps.log,
       stopping: () => this.worker.stopped,
       kick: () => this.worker.kick()
     })

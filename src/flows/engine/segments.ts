@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import type { QueueJob } from '../../queue/job-queue.js'
+import type { Logger } from '../../util/logger.js'
 import type { Config } from '../../config.js'
 import { DatabaseError } from '../../store/driver.js'
 import { TERMINAL, type Execution, type NewLog } from '../../store/execution-rows.js'
@@ -33,6 +34,8 @@ export interface SegmentDeps extends StepRunnerDeps {
   stepLimit: number
   /** Sizes an execution may write: node results, log data, error texts. */
   limits: Config['flowRunner']['limits']
+  /** The server's log: an execution failed for a reason of the engine's own is an operator's business too. */
+  log: Logger
   /** Whether the worker is stopping: a segment then starts no further node. */
   stopping: () => boolean
   kick: () => void
@@ -242,8 +245,10 @@ export class Segments {
     const e = err instanceof Error ? err : new Error(String(err))
     const cause = e instanceof DatabaseError ? `${e.message}, SQLSTATE ${e.code ?? '?'}` : `${e.name}: ${e.message}`
     // database and serialisation messages name types and limits, not values; masked and cut all the same
-    const error = `internal_error: the step${nodeId === null ? '' : ` of node ${nodeId}`} could not be saved (${truncateText(run.masker.text(cause), 200)})`
+    const masked = truncateText(run.masker.text(cause), 200)
+    const error = `internal_error: the step${nodeId === null ? '' : ` of node ${nodeId}`} could not be saved (${masked})`
     run.pending.length = 0
+    this.deps.log.error({ executionId: execution.id, nodeId, cause: masked }, 'flowrunner: a step could not be saved; its execution failed')
     const line = logLine(execution.id, 'error', 'Node failed', { nodeId: nodeId ?? undefined, nodeType, data: { error, code: 'internal_error' } })
     try {
       await this.deps.transitions.fail(execution, error, nodeId, nodeType, [line.row], [line.event], run.jobId)
