@@ -42,10 +42,20 @@ export class ExpressionBudget {
   }
 }
 
+/** The source tree runs under tsx (tests, development), the build from dist. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+
 function workerUrl(): URL {
-  // the source tree runs under tsx (tests), the build from dist: the worker is next to this file either way
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js'
-  return new URL(`./expression-worker.${ext}`, import.meta.url)
+  // the worker is next to this file either way
+  return new URL(`./expression-worker.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url)
+}
+
+/**
+ * The threads' node flags: none of the process's (heap and semi-space sizes are the pool's own; a test runner's
+ * coverage and mocking hooks would double a thread's start), except what loads TypeScript from the source tree.
+ */
+function workerExecArgv(): string[] {
+  return FROM_SOURCE ? process.execArgv.filter((arg) => /(^|[=/])tsx(\/|$)/.test(arg)) : []
 }
 
 function failureOf(reply: Extract<ExpressionReply, { ok: false }>): Error {
@@ -75,6 +85,7 @@ export class ExpressionPool {
     }
     this.pool = new Piscina({
       filename: workerUrl().href,
+      execArgv: workerExecArgv(),
       // threads start on first use (an API-only replica, or a test server that runs no flow, starts none)
       minThreads: 0,
       maxThreads: settings.threads,
