@@ -50,7 +50,8 @@ export default fp(
     const expressions = new ExpressionPool({
       ...fr.expressions,
       maxBytes: fr.limits.maxResultBytes,
-      maxDepth: fr.limits.maxDepth
+      maxDepth: fr.limits.maxDepth,
+      onError: (err) => app.log.error({ err }, 'flowrunner: an expression thread failed')
     })
     const engine = new Engine({
       db: app.db,

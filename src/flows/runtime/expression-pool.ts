@@ -14,6 +14,8 @@ export interface ExpressionPoolSettings {
   /** Largest value an evaluation may answer. */
   maxBytes: number
   maxDepth: number
+  /** A thread that failed outside any task (it could not start): reported here, not thrown. */
+  onError: (err: Error) => void
 }
 
 /** JSONata's own evaluation-stack guard, checked between its steps (deep recursion fails before the JS stack). */
@@ -55,7 +57,17 @@ function workerUrl(): URL {
  * coverage and mocking hooks would double a thread's start), except what loads TypeScript from the source tree.
  */
 function workerExecArgv(): string[] {
-  return FROM_SOURCE ? process.execArgv.filter((arg) => /(^|[=/])tsx(\/|$)/.test(arg)) : []
+  if (!FROM_SOURCE) return []
+  const isTsx = (value: string | undefined): boolean => value !== undefined && /(^|[=/])tsx(\/|$)/.test(value)
+  const kept: string[] = []
+  const argv = process.execArgv
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    // `--import=tsx`, or `--import tsx` as two arguments (likewise --loader and --require)
+    if (/^--(import|loader|experimental-loader|require)=/.test(arg) && isTsx(arg)) kept.push(arg)
+    else if (/^(--(import|loader|experimental-loader|require)|-r)$/.test(arg) && isTsx(argv[i + 1])) kept.push(arg, argv[++i] as string)
+  }
+  return kept
 }
 
 function failureOf(reply: Extract<ExpressionReply, { ok: false }>): Error {
@@ -96,6 +108,7 @@ export class ExpressionPool {
       resourceLimits: { maxOldGenerationSizeMb: settings.heapMb, maxYoungGenerationSizeMb: Math.min(32, Math.ceil(settings.heapMb / 4)) },
       workerData
     })
+    this.pool.on('error', settings.onError)
   }
 
   /** A fresh budget for one node's expressions. */
