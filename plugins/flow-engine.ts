@@ -62,6 +62,10 @@ export default fp(
       http,
       nodeTypes,
       loadSpec: async (flowId, revision) => (await flows.getRevision(flowId, revision))?.spec as FlowSpec | undefined,
+      resolveFlow: async (flowId, accountId) => {
+        const flow = await flows.get(flowId, accountId)
+        return flow === undefined ? undefined : { id: flow.id, revision: flow.revision }
+      },
       openSecrets: (accountId, sealed) => app.secrets.open(accountId, sealed),
       evercycle: evercycleAdapter({
         operation: (name) => app.registry.get(name),

@@ -1,23 +1,31 @@
 import { domainError } from '../errors.js'
-import type { Execution, ExecutionStatus, LogEntry, LogLevel } from '../store/execution-rows.js'
+import type { ChildCounts, ChildrenRepository } from '../store/children-repository.js'
+import { TERMINAL, type Execution, type ExecutionStatus, type LogEntry, type LogLevel } from '../store/execution-rows.js'
 import type { ExecutionsRepository } from '../store/executions-repository.js'
 import type { Owner } from '../store/flows-repository.js'
 import type { ExecutionEvent, ExecutionEvents, Listener } from './engine/events.js'
 import { finalEvent } from './engine/records.js'
+import { planRerun, type RerunPlan, type RerunRequest, type RerunSources } from './rerun-plan.js'
 
 /** The execution types the routes shape replies from (the store's, seen through this service). */
 export type { Execution, ExecutionStatus, LogEntry, LogLevel } from '../store/execution-rows.js'
+export type { ChildCounts } from '../store/children-repository.js'
 
 export interface ExecutionsServiceDeps {
   executions: ExecutionsRepository
   events: ExecutionEvents
+  children: ChildrenRepository
   /** The type of a node in a flow revision (the engine's cached specs). */
   nodeType: (flowId: string, revision: number, nodeId: string) => Promise<string | undefined>
+  /** A flow's current revision. */
+  latestRevision: (flowId: string) => Promise<number>
 }
 
 export interface ExecutionFilter {
   flowId?: string
   status?: ExecutionStatus
+  /** That execution's children. */
+  parentId?: string
   limit: number
   offset: number
 }
@@ -39,6 +47,48 @@ export class ExecutionsService {
     const execution = await this.deps.executions.get(id, owner)
     if (execution === undefined) throw domainError('not_found', 'Execution not found')
     return execution
+  }
+
+  /** How the execution's children (of the last node that started any) stand; undefined when it has none. */
+  children(id: string): Promise<ChildCounts | undefined> {
+    return this.deps.children.latestCounts(id)
+  }
+
+  /**
+   * The execution once it has ended, waiting up to `ms` for it (on its events, holding nothing but this
+   * subscription); undefined when it is still live then, or `signal` (the client went away) fired first.
+   */
+  async waitFor(id: string, owner: Owner, ms: number, signal: AbortSignal): Promise<Execution | undefined> {
+    let ended: () => void = () => undefined
+    const over = new Promise<void>((resolve) => (ended = resolve))
+    const watch = await this.watch(id, owner, (event) => {
+      if (event.type === 'execution_completed' || event.type === 'execution_failed' || event.type === 'execution_cancelled') ended()
+    })
+    const timer = setTimeout(ended, ms)
+    signal.addEventListener('abort', ended, { once: true })
+    try {
+      if (TERMINAL.has(watch.execution.status)) return watch.execution
+      await over
+      if (signal.aborted) return undefined
+      const now = await this.get(id, owner)
+      return TERMINAL.has(now.status) ? now : undefined
+    } finally {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', ended)
+      watch.unsubscribe()
+    }
+  }
+
+  /** The original execution and how to run it again (where from, with what). */
+  async planRerun(id: string, owner: Owner, request: RerunRequest): Promise<{ original: Execution; plan: RerunPlan }> {
+    const original = await this.get(id, owner)
+    const sources: RerunSources = {
+      latestRevision: this.deps.latestRevision,
+      hasNode: async (flowId, revision, nodeId) => (await this.deps.nodeType(flowId, revision, nodeId)) !== undefined,
+      nodeOrder: (executionId) => this.deps.executions.nodeOrder(executionId),
+      nodeWithFailedChildren: (executionId) => this.deps.children.nodeWithFailedChildren(executionId)
+    }
+    return { original, plan: await planRerun(sources, original, request) }
   }
 
   /** Newest first. */

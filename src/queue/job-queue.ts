@@ -123,6 +123,19 @@ export class JobQueue {
     })
   }
 
+  /** Several jobs in one statement (pg-boss's `insert`), inside the transaction `tx`. */
+  async sendMany<T extends object>(
+    name: string,
+    jobs: ReadonlyArray<{ id: string; data: T; expireInSeconds: number; retryLimit: number }>,
+    tx: Queryable
+  ): Promise<void> {
+    if (jobs.length === 0) return
+    await this.boss.insert(
+      jobs.map((j) => ({ name, id: j.id, data: j.data, expireInSeconds: j.expireInSeconds, retryLimit: j.retryLimit })),
+      { db: adapter(tx) }
+    )
+  }
+
   /**
    * A job that its sender runs itself, as one INSERT for the sender to put in a WITH of its own statement (with
    * the state change the job is for, so both exist or neither; parameters numbered from `first`). The row is the

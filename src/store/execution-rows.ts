@@ -1,7 +1,23 @@
 /** An execution and its log lines as the engine, the routes and the repository see them, and the row mapping. */
 
-export type ExecutionStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled'
+export type ExecutionStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled'
 export const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(['completed', 'failed', 'cancelled'])
+/** The statuses of an execution that has not ended, as SQL. */
+export const LIVE_SQL = "('queued', 'running', 'waiting')"
+
+/** What a `waiting` execution waits for, since when (ms since the epoch), at which node. */
+export type WaitState =
+  | { kind: 'delay'; node: string; since: number; until: number }
+  | { kind: 'retry'; node: string; since: number; until: number }
+  | { kind: 'children'; node: string; since: number; mode: 'flow' | 'foreach'; total: number; concurrency: number; onItemError: 'continue' | 'fail' }
+
+/** Where a child execution belongs: its parent, the parent's node and step, its item's position. */
+export interface ParentLink {
+  parentId: string
+  parentNode: string
+  parentStep: number
+  itemIndex: number
+}
 
 export interface Execution {
   id: string
@@ -24,6 +40,11 @@ export interface Execution {
   deadlineAt: Date
   /** The queue job that owns the execution now (null on rows older than the column). */
   jobId: string | null
+  /** Set for a `flow` or `foreach` node's child. */
+  parent: ParentLink | null
+  depth: number
+  rerunOf: string | null
+  waiting: WaitState | null
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
@@ -68,10 +89,17 @@ export interface ExecutionRow {
   completed_at: Date | null
   deadline_at: Date
   job_id: string | null
+  parent_id: string | null
+  parent_node: string | null
+  parent_step: number | null
+  item_index: number | null
+  depth: number
+  rerun_of: string | null
+  waiting: WaitState | null
 }
 
 export const COLUMNS =
-  'id, flow_id, revision, account_id, status, input, result, error, node_id, next_node, attempt, nodes, steps, last_node, created_at, started_at, completed_at, deadline_at, job_id'
+  'id, flow_id, revision, account_id, status, input, result, error, node_id, next_node, attempt, nodes, steps, last_node, created_at, started_at, completed_at, deadline_at, job_id, parent_id, parent_node, parent_step, item_index, depth, rerun_of, waiting'
 
 export function toExecution(r: ExecutionRow): Execution {
   return {
@@ -93,7 +121,14 @@ export function toExecution(r: ExecutionRow): Execution {
     startedAt: r.started_at === null ? null : new Date(r.started_at),
     completedAt: r.completed_at === null ? null : new Date(r.completed_at),
     deadlineAt: new Date(r.deadline_at),
-    jobId: r.job_id
+    jobId: r.job_id,
+    parent:
+      r.parent_id === null
+        ? null
+        : { parentId: r.parent_id, parentNode: r.parent_node ?? '', parentStep: r.parent_step ?? 0, itemIndex: r.item_index ?? 0 },
+    depth: r.depth,
+    rerunOf: r.rerun_of,
+    waiting: r.waiting
   }
 }
 
@@ -115,4 +150,7 @@ export interface NewExecution extends Pick<Execution, 'id' | 'flowId' | 'revisio
   startNode: string
   deadlineAt: Date
   jobId: string
+  /** A re-run: the original, and the node results carried over from it. */
+  rerunOf?: string
+  nodes?: Record<string, unknown>
 }

@@ -1,11 +1,25 @@
 import type { Queryable } from './driver.js'
-import { COLUMNS, SEVERITY, toExecution, type Execution, type ExecutionRow, type ExecutionStatus, type LogEntry, type LogLevel, type NewExecution, type NewLog, type StepUpdate } from './execution-rows.js'
+import {
+  COLUMNS,
+  LIVE_SQL,
+  SEVERITY,
+  toExecution,
+  type Execution,
+  type ExecutionRow,
+  type ExecutionStatus,
+  type LogEntry,
+  type LogLevel,
+  type NewExecution,
+  type NewLog,
+  type StepUpdate,
+  type WaitState
+} from './execution-rows.js'
 import { logsParam, withLogs, type AlsoStatement } from './execution-log-sql.js'
 import type { Owner } from './flows-repository.js'
 import { sealedFromJson, sealedSecretsJson, type SealedValue } from './secrets-repository.js'
 
-const INSERT_EXECUTION = `INSERT INTO executions (id, flow_id, revision, account_id, status, input, next_node, deadline_at, started_at, job_id)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, CASE WHEN $5 = 'running' THEN now() END, $9)`
+const INSERT_EXECUTION = `INSERT INTO executions (id, flow_id, revision, account_id, status, input, next_node, deadline_at, started_at, job_id, rerun_of, nodes)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, CASE WHEN $5 = 'running' THEN now() END, $9, $10, $11::jsonb)`
 
 /** An execution and its account's sealed secrets: what a worker reads before it runs a job. */
 export interface ExecutionForRun {
@@ -14,7 +28,7 @@ export interface ExecutionForRun {
 }
 
 function insertParams(e: NewExecution): unknown[] {
-  return [e.id, e.flowId, e.revision, e.accountId, e.status, JSON.stringify(e.input ?? {}), e.startNode, e.deadlineAt, e.jobId]
+  return [e.id, e.flowId, e.revision, e.accountId, e.status, JSON.stringify(e.input ?? {}), e.startNode, e.deadlineAt, e.jobId, e.rerunOf ?? null, JSON.stringify(e.nodes ?? {})]
 }
 
 /** Executions and their log lines; every state change writes its log lines in the same statement. */
@@ -67,22 +81,31 @@ export class ExecutionsRepository {
     return row === undefined ? undefined : { execution: toExecution(row), sealed: sealedFromJson(row.sealed) }
   }
 
-  async list(filter: { owner: Owner; flowId?: string; status?: ExecutionStatus; limit: number; offset: number }): Promise<{ executions: Execution[]; total: number }> {
-    const where = `($1::text IS NULL OR account_id = $1) AND ($2::text IS NULL OR flow_id = $2) AND ($3::text IS NULL OR status = $3)`
-    const params = [filter.owner, filter.flowId ?? null, filter.status ?? null]
+  /**
+   * A page of executions, newest first. With `parentId`, that execution's children (the current one of each
+   * item, not those a retry replaced) in item order.
+   */
+  async list(filter: { owner: Owner; flowId?: string; status?: ExecutionStatus; parentId?: string; limit: number; offset: number }): Promise<{ executions: Execution[]; total: number }> {
+    const where = `($1::text IS NULL OR account_id = $1) AND ($2::text IS NULL OR flow_id = $2) AND ($3::text IS NULL OR status = $3)
+      AND ($4::text IS NULL OR (parent_id = $4 AND NOT superseded))`
+    const params = [filter.owner, filter.flowId ?? null, filter.status ?? null, filter.parentId ?? null]
+    const order = filter.parentId === undefined ? 'created_at DESC, id DESC' : 'parent_step DESC, parent_node, item_index, id'
     const { rows } = await this.db.query<ExecutionRow>(
-      `SELECT ${COLUMNS} FROM executions WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`,
+      `SELECT ${COLUMNS} FROM executions WHERE ${where} ORDER BY ${order} LIMIT $5 OFFSET $6`,
       [...params, filter.limit, filter.offset]
     )
     const count = await this.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM executions WHERE ${where}`, params)
     return { executions: rows.map(toExecution), total: Number(count.rows[0]?.n ?? 0) }
   }
 
-  /** Marks a queued execution running; its start time, or undefined when it had been cancelled meanwhile. */
+  /**
+   * Marks a queued or waiting execution running (what it waited for is kept until its next step is saved);
+   * its start time, or undefined when it had been cancelled meanwhile.
+   */
   async markRunning(id: string): Promise<Date | undefined> {
     const { rows } = await this.db.query<{ started_at: Date }>(
       `UPDATE executions SET status = 'running', started_at = COALESCE(started_at, now()), updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running') RETURNING started_at`,
+        WHERE id = $1 AND status IN ${LIVE_SQL} RETURNING started_at`,
       [id]
     )
     return rows[0] === undefined ? undefined : new Date(rows[0].started_at)
@@ -120,7 +143,7 @@ export class ExecutionsRepository {
                 error = COALESCE($8, error),
                 node_id = COALESCE($9, node_id),
                 completed_at = CASE WHEN $6 IS NULL THEN NULL ELSE now() END,
-                job_id = COALESCE($12, job_id)
+                job_id = COALESCE($12, job_id), waiting = NULL
           WHERE id = $1 AND status = 'running' AND steps = $10 AND attempt = $11`,
         '$13',
         other?.sql
@@ -130,15 +153,29 @@ export class ExecutionsRepository {
     return (rows[0]?.n ?? 0) > 0
   }
 
-  /** A node attempt failed and will be retried by job `jobId`: only the attempt counter moves. */
-  async saveRetry(id: string, expect: { steps: number; attempt: number }, jobId: string, logs: readonly NewLog[]): Promise<boolean> {
+  /**
+   * The execution waits (a delay, a retry back-off, its children) and job `jobId`, when given, takes it on
+   * after: nothing moves but the status, the attempt counter when `nextAttempt` (a retry) and the job. `also`
+   * runs in the same statement.
+   */
+  async saveWait(
+    id: string,
+    expect: { steps: number; attempt: number },
+    wait: { state: WaitState; nextAttempt: boolean; jobId: string | null; childrenPending?: number },
+    logs: readonly NewLog[],
+    also?: AlsoStatement
+  ): Promise<boolean> {
+    const params: unknown[] = [id, expect.steps, expect.attempt, wait.jobId, logsParam(logs), JSON.stringify(wait.state), wait.nextAttempt, wait.childrenPending ?? 0]
+    const other = also?.(params.length + 1)
     const { rows } = await this.db.query<{ n: number }>(
       withLogs(
-        `UPDATE executions SET attempt = attempt + 1, updated_at = now(), job_id = $4
+        `UPDATE executions SET status = 'waiting', waiting = $6::jsonb, attempt = attempt + CASE WHEN $7::boolean THEN 1 ELSE 0 END,
+                children_pending = $8::int, updated_at = now(), job_id = COALESCE($4, job_id)
           WHERE id = $1 AND status = 'running' AND steps = $2 AND attempt = $3`,
-        '$5'
+        '$5',
+        other?.sql
       ),
-      [id, expect.steps, expect.attempt, jobId, logsParam(logs)]
+      other === undefined ? params : [...params, ...other.params]
     )
     return (rows[0]?.n ?? 0) > 0
   }
@@ -154,7 +191,7 @@ export class ExecutionsRepository {
       withLogs(
         `UPDATE executions SET status = $2, error = COALESCE($3, error), node_id = COALESCE($4, node_id), next_node = NULL,
                 completed_at = now(), updated_at = now()
-          WHERE id = $1 AND status IN ('queued', 'running')`,
+          WHERE id = $1 AND status IN ${LIVE_SQL}`,
         '$5',
         other?.sql
       ),
@@ -180,6 +217,16 @@ export class ExecutionsRepository {
     }
   }
 
+  /** The execution's nodes in the order they started and completed, from its log. */
+  async nodeOrder(id: string): Promise<Array<{ nodeId: string; event: 'started' | 'completed' }>> {
+    const { rows } = await this.db.query<{ node_id: string; message: string }>(
+      `SELECT node_id, message FROM execution_logs
+        WHERE execution_id = $1 AND node_id IS NOT NULL AND message IN ('Node started', 'Node completed') ORDER BY id`,
+      [id]
+    )
+    return rows.map((r) => ({ nodeId: r.node_id, event: r.message === 'Node started' ? 'started' : 'completed' }))
+  }
+
   /** Finished executions (and their logs, by cascade) older than the retention period. */
   async prune(retentionDays: number): Promise<number> {
     const res = await this.db.query(
@@ -192,7 +239,7 @@ export class ExecutionsRepository {
   /** Executions still live past their deadline (e.g. their job was lost): the sweeper fails them. */
   async overdue(limit: number): Promise<string[]> {
     const { rows } = await this.db.query<{ id: string }>(
-      `SELECT id FROM executions WHERE status IN ('queued', 'running') AND deadline_at < now() - interval '1 minute' LIMIT $1`,
+      `SELECT id FROM executions WHERE status IN ${LIVE_SQL} AND deadline_at < now() - interval '1 minute' LIMIT $1`,
       [limit]
     )
     return rows.map((r) => r.id)

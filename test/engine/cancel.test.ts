@@ -30,7 +30,8 @@ nodes:
     params: { url: "${base}/after", body: { from: delay } }
 `)
     const id = await runFlow(fr, user.token, flowId)
-    await events.nodeCompleted(id, 'start')
+    await events.nodeWaiting(id, 'start')
+    t.match(await getExecution(fr, user.token, id), { status: 'waiting', node_id: undefined }, 'the delay is waiting')
     await cancel(id)
     const done = await waitFinal(fr, user.token, id)
     t.equal(done.status, 'cancelled')
@@ -42,6 +43,7 @@ nodes:
     const logs = await logsOf(fr, user.token, id)
     t.match(logs.at(-1), { level: 'info', message: 'Execution cancelled' })
     t.notOk(logs.some((l) => l.node_id === 'call'))
+    t.notOk(events.events(id).some((e) => e.type === 'node_completed'), 'the delay never completed')
 
     const again = await fr.request('DELETE', `/api/v1/executions/${id}`, { token: user.token })
     t.equal(again.statusCode, 409)
@@ -61,7 +63,7 @@ nodes:
     params: { url: "${base}/after", body: { from: long wait } }
 `)
     const id = await runFlow(fr, user.token, waiting)
-    await events.nodeCompleted(id, 'start')
+    await events.nodeWaiting(id, 'start')
     // the only slot is free while it waits: another run goes through
     const other = await runToEnd(fr, user.token, `
 metadata: { name: meanwhile }
@@ -71,7 +73,7 @@ nodes:
     params: { expression: '"done meanwhile"' }
 `)
     t.equal(other.result, 'done meanwhile')
-    t.equal((await getExecution(fr, user.token, id)).status, 'running', 'the delayed one is still waiting')
+    t.equal((await getExecution(fr, user.token, id)).status, 'waiting', 'the delayed one is still waiting')
     await cancel(id)
   })
 

@@ -3,6 +3,8 @@ import type { NodeSpec } from '../../src/flows/definition-schema.js'
 import { ExecutionEvents, type ExecutionEvent } from '../../src/flows/engine/events.js'
 import { finalEvent, logLine } from '../../src/flows/engine/records.js'
 import { StepJobs, type OutgoingJob } from '../../src/flows/engine/step-jobs.js'
+import { Children } from '../../src/flows/engine/children.js'
+import { SpecCache } from '../../src/flows/engine/spec-cache.js'
 import { Transitions, type Advance } from '../../src/flows/engine/transitions.js'
 import { AccountsRepository } from '../../src/store/accounts-repository.js'
 import type { Driver } from '../../src/store/driver.js'
@@ -51,7 +53,9 @@ async function bench(t: Tap, backend: Backend): Promise<Bench> {
   const seen: ExecutionEvent[] = []
   events.subscribeAll((event) => seen.push(event))
   const executions = new ExecutionsRepository(driver)
-  const transitions = new Transitions({ db: driver, executions, jobs, events })
+  const specs = new SpecCache(async () => undefined)
+  const children = new Children({ db: driver, jobs, specs, resolveFlow: async () => undefined, maxResultBytes: 1 << 20 })
+  const transitions = new Transitions({ db: driver, executions, jobs, events, children, abort: () => undefined, kick: () => undefined })
   const row = (status: 'queued' | 'running' = 'running'): NewExecution => ({
     id: `exec-${randomUUID()}`,
     flowId,
@@ -179,23 +183,27 @@ eachBackend('transitions: advance that hands off stores the next job with the st
   t.match(await stored(b, execution.id), { status: 'running', steps: 1 })
 })
 
-eachBackend('transitions: retry moves only the attempt, defers a job for the same step, then publishes its line', async (t, backend) => {
+eachBackend('transitions: a retry waits (status waiting) with only the attempt moved, defers a job for the same step, then publishes', async (t, backend) => {
   const b = await bench(t, backend)
   const execution = await claimed(b)
   const line = logLine(execution.id, 'warn', 'Attempt 1 of 3 failed: boom; retrying in 60000 ms', { nodeId: 'a', nodeType: 'transform' })
   const pending = [line.row]
-  await b.transitions.retry(execution, NODE, 60_000, pending, line.event)
+  const since = Date.now()
+  const state = { kind: 'retry' as const, node: 'a', since, until: since + 60_000 }
+  t.equal(await b.transitions.wait(execution, NODE, state, 60_000, execution.jobId ?? '', pending, line.event), true)
   t.equal(pending.length, 0)
   const after = await stored(b, execution.id)
-  t.match(after, { status: 'running', attempt: 2, steps: 0, nextNode: 'a' })
-  const retry = (await jobsOf(b, execution.id)).find((j) => j.id === after.jobId)
-  t.match(retry, { state: 'created', deferred: true, step: 0, attempt: 2 })
-  t.same(b.events, [line.event])
+  t.match(after, { status: 'waiting', attempt: 2, steps: 0, nextNode: 'a', waiting: state })
+  const jobs = await jobsOf(b, execution.id)
+  t.match(jobs.find((j) => j.id === after.jobId), { state: 'created', deferred: true, step: 0, attempt: 2 })
+  t.match(jobs.find((j) => j.id === execution.jobId), { state: 'completed' }, 'the job that ran the attempt is completed by the same statement')
+  t.same(b.events[0], line.event)
+  t.match(b.events[1], { type: 'execution_update', status: 'waiting', node_id: 'a' })
   t.same(await messages(b, execution.id), [line.row.message])
 
   // the same retry again (a worker that read the old attempt) matches nothing
-  await b.transitions.retry(execution, NODE, 60_000, [], line.event)
-  t.equal(b.events.length, 1)
+  t.equal(await b.transitions.wait(execution, NODE, state, 60_000, execution.jobId ?? '', [], line.event), false)
+  t.equal(b.events.length, 2)
   t.equal((await stored(b, execution.id)).attempt, 2)
 })
 

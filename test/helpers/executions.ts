@@ -75,6 +75,11 @@ export class EventRecorder {
     return new Promise((resolve) => this.waiters.push({ id, match, resolve }))
   }
 
+  /** Resolves when the execution waits at this node (a delay, a retry back-off, children): status `waiting`. */
+  nodeWaiting(id: string, nodeId: string): Promise<ExecutionEvent> {
+    return this.waitFor(id, (e) => e.type === 'execution_update' && e.status === 'waiting' && e.node_id === nodeId)
+  }
+
   /** Resolves when the execution has started running this node (its "Node started" log event). */
   nodeStarted(id: string, nodeId: string): Promise<ExecutionEvent> {
     return this.waitFor(id, (e) => e.type === 'log' && e.message === 'Node started' && e.node_id === nodeId)

@@ -8,12 +8,14 @@ import type { Owner } from '../../store/flows-repository.js'
 import type { SealedValue } from '../../store/secrets-repository.js'
 import type { Logger } from '../../util/logger.js'
 import type { FlowSpec } from '../definition-schema.js'
+import type { RerunPlan } from '../rerun-plan.js'
 import type { ExpressionPool } from '../runtime/expression-pool.js'
 import type { RunContext, RunnableNode } from '../runtime/node-runtime.js'
 import type { ExecutionEvents } from './events.js'
 import { Housekeeping } from './housekeeping.js'
 import { Segments, type SegmentDeps } from './segments.js'
 import { SpecCache } from './spec-cache.js'
+import { Children } from './children.js'
 import { accountOf, STEP_QUEUE, StepJobs, type StepJob } from './step-jobs.js'
 import { Transitions, type EngineStats } from './transitions.js'
 import { Worker } from './worker.js'
@@ -46,6 +48,8 @@ export interface EngineDeps {
   /** The node types a flow may use, by name. */
   nodeTypes: ReadonlyMap<string, RunnableNode>
   loadSpec: (flowId: string, revision: number) => Promise<FlowSpec | undefined>
+  /** The latest revision of a flow the account owns, for a `flow` or `foreach` node (undefined: none such). */
+  resolveFlow: (flowId: string, accountId: string) => Promise<{ id: string; revision: number } | undefined>
   /** An account's secrets in plain text, from the sealed values read with its execution. */
   openSecrets: (accountId: string, sealed: ReadonlyMap<string, SealedValue>) => Record<string, string>
   evercycle: RunContext['evercycle']
@@ -68,6 +72,7 @@ export class Engine {
   private readonly transitions: Transitions
   private readonly segments: Segments
   private readonly housekeeping: Housekeeping
+  private readonly children: Children
 
   constructor(private readonly deps: EngineDeps) {
     const { settings } = deps
@@ -82,13 +87,23 @@ export class Engine {
     })
     this.jobs = new StepJobs(deps.queue, settings.defaultNodeTimeoutMs, () => this.worker.kick())
     this.specs = new SpecCache(deps.loadSpec)
-    this.transitions = new Transitions({ db: deps.db, executions: deps.executions, jobs: this.jobs, events: deps.events })
+    this.children = new Children({ db: deps.db, jobs: this.jobs, specs: this.specs, resolveFlow: deps.resolveFlow, maxResultBytes: settings.limits.maxResultBytes })
+    this.transitions = new Transitions({
+      db: deps.db,
+      executions: deps.executions,
+      jobs: this.jobs,
+      events: deps.events,
+      children: this.children,
+      abort: (id) => this.abortLocal(id),
+      kick: () => this.worker.kick()
+    })
     this.segments = new Segments({
       executions: deps.executions,
       jobs: this.jobs,
       transitions: this.transitions,
       events: deps.events,
       specs: this.specs,
+      children: this.children,
       nodeTypes: deps.nodeTypes,
       openSecrets: deps.openSecrets,
       expressions: deps.expressions,
@@ -134,6 +149,30 @@ export class Engine {
   /** Starts an execution of a flow revision: the row and its first job are created together. */
   async run(flow: { id: string; revision: number; accountId: string }, input: unknown): Promise<Execution> {
     const spec = await this.specs.get(flow.id, flow.revision)
+    return this.begin(flow, input, spec.start, undefined)
+  }
+
+  /**
+   * Runs an ended execution again as a new one (`rerun_of` names it): at the node `from` names, or the one
+   * that failed, with the results of the nodes that completed before it carried over (rerun-plan.ts decides
+   * where it starts and what it carries). A `foreach` node it starts at reuses the items that completed.
+   */
+  async rerun(original: Execution, plan: RerunPlan): Promise<Execution> {
+    return this.begin({ id: original.flowId, revision: plan.revision, accountId: original.accountId }, plan.input, plan.startNode, { rerunOf: original.id, nodes: plan.nodes })
+  }
+
+  /** A flow revision's spec (cached). */
+  spec(flowId: string, revision: number): Promise<FlowSpec> {
+    return this.specs.get(flowId, revision)
+  }
+
+  private async begin(
+    flow: { id: string; revision: number; accountId: string },
+    input: unknown,
+    startNode: string,
+    rerun: { rerunOf: string; nodes: Record<string, unknown> } | undefined
+  ): Promise<Execution> {
+    const spec = await this.specs.get(flow.id, flow.revision)
     // a worker with a free slot runs the execution itself: its first job is claimed as it is created, so the
     // first node starts right after the commit instead of after the next fetch from the queue; not when the
     // account already holds its share of the slots
@@ -148,11 +187,12 @@ export class Engine {
       accountId: flow.accountId,
       status,
       input: input ?? {},
-      startNode: spec.start,
+      startNode,
       deadlineAt: new Date(Date.now() + this.deps.settings.executionTimeoutMs),
-      jobId: randomUUID()
+      jobId: randomUUID(),
+      ...rerun
     }
-    const first = this.jobs.jobOf({ executionId: row.id, accountId: flow.accountId, step: 0, attempt: 1 }, spec.nodes[spec.start])
+    const first = this.jobs.jobOf({ executionId: row.id, accountId: flow.accountId, step: 0, attempt: 1 }, spec.nodes[startNode])
     if (!local) {
       const execution = await this.transitions.create(row, first)
       this.worker.kick()

@@ -3,14 +3,15 @@ import type { QueueJob } from '../../queue/job-queue.js'
 import type { Logger } from '../../util/logger.js'
 import type { Config } from '../../config.js'
 import { DatabaseError } from '../../store/driver.js'
-import { TERMINAL, type Execution, type NewLog } from '../../store/execution-rows.js'
+import { TERMINAL, type Execution, type NewLog, type WaitState } from '../../store/execution-rows.js'
 import type { ExecutionForRun, ExecutionsRepository } from '../../store/executions-repository.js'
 import type { SealedValue } from '../../store/secrets-repository.js'
 import { isTransientError } from '../../store/transient-errors.js'
 import { checkJsonBounds, truncateText } from '../../util/json-bounds.js'
 import type { FlowSpec, NodeSpec } from '../definition-schema.js'
-import { NodeFailure, type RunnableNode } from '../runtime/node-runtime.js'
+import { NodeFailure, type NodeOutcome, type RunnableNode } from '../runtime/node-runtime.js'
 import { SecretMasker } from '../runtime/secret-masker.js'
+import type { Children } from './children.js'
 import type { ExecutionEvent, ExecutionEvents } from './events.js'
 import { boundLogData, logLine } from './records.js'
 import type { SpecCache } from './spec-cache.js'
@@ -27,6 +28,7 @@ export interface SegmentDeps extends StepRunnerDeps {
   transitions: Transitions
   events: ExecutionEvents
   specs: SpecCache
+  children: Children
   nodeTypes: ReadonlyMap<string, RunnableNode>
   /** An account's secrets in plain text, from the sealed values read with its execution. */
   openSecrets: (accountId: string, sealed: ReadonlyMap<string, SealedValue>) => Record<string, string>
@@ -100,7 +102,7 @@ export class Segments {
     const current = loaded.jobId === null ? loaded.steps === job.data.step && loaded.attempt === job.data.attempt : loaded.jobId === job.id
     if (!current) return 'done'
     let startedAt = loaded.startedAt
-    if (loaded.status === 'queued') {
+    if (loaded.status === 'queued' || loaded.status === 'waiting') {
       startedAt = (await transitions.markRunning(loaded.id)) ?? null
       if (startedAt === null) return 'done'
     }
@@ -122,7 +124,7 @@ export class Segments {
     }
     let execution: Execution = { ...loaded, status: 'running', startedAt }
     try {
-      if (execution.steps === 0 && execution.attempt === 1 && execution.lastNode === null) {
+      if (execution.steps === 0 && execution.attempt === 1 && execution.lastNode === null && execution.waiting === null) {
         const nodeId = execution.nextNode ?? undefined
         transitions.started(execution.id, nodeId, nodeId === undefined ? undefined : spec.nodes[nodeId]?.type, run.pending)
       }
@@ -179,11 +181,18 @@ export class Segments {
     }
     const publish = (event: ExecutionEvent): void => this.deps.events.publish(event)
 
+    // a node that waited (a delay whose time is up, children that all ended) resumes where it was: it is not
+    // run again, and its duration counts the wait
+    const waited = execution.waiting !== null && execution.waiting.kind !== 'retry' && execution.waiting.node === nodeId ? execution.waiting : undefined
     publish({ type: 'execution_update', execution_id: execution.id, status: 'running', node_id: nodeId, node_type: node.type, timestamp: new Date().toISOString() })
-    // which replica ran the node: operators (and the cluster test) can tell where work went
-    publish(record('info', 'Node started', { worker: WORKER, ...(execution.attempt > 1 ? { attempt: execution.attempt } : {}) }))
-
-    let step: StepResult = await runStep(this.deps, { execution, node, type, secrets: run.secrets, controller: run.controller, log: (level, message, data) => publish(record(level, message, data)) })
+    let step: StepResult
+    if (waited === undefined) {
+      // which replica ran the node: operators (and the cluster test) can tell where work went
+      publish(record('info', 'Node started', { worker: WORKER, ...(execution.attempt > 1 ? { attempt: execution.attempt } : {}) }))
+      step = await runStep(this.deps, { execution, node, type, secrets: run.secrets, controller: run.controller, log: (level, message, data) => publish(record(level, message, data)) })
+    } else {
+      step = await this.resume(execution, waited)
+    }
     if (step.kind === 'aborted') return step.reason === 'shutdown' ? 'retry-job' : 'done'
     // checked before anything copies or serialises the result: too large or too deep, the node failed
     if (step.kind === 'ok') {
@@ -191,12 +200,25 @@ export class Segments {
       if (oversized !== undefined) step = { kind: 'failed', failure: oversized, durationMs: step.durationMs }
     }
 
+    if (step.kind === 'ok' && step.outcome.spawn !== undefined) {
+      const spawned = await this.spawn(execution, run, nodeId, node, step.outcome, record)
+      if (spawned === 'settled') return 'completed'
+      step = spawned
+    }
+    if (step.kind === 'ok' && (step.outcome.deferMs ?? 0) > 0) {
+      const waitMs = step.outcome.deferMs ?? 0
+      const since = Date.now() - step.durationMs
+      const line = record('info', `Waiting ${waitMs} ms`, { wait_ms: waitMs })
+      const state = { kind: 'delay' as const, node: nodeId, since, until: since + waitMs }
+      await transitions.wait(execution, node, state, waitMs, run.jobId, pending, line)
+      return 'completed'
+    }
     if (step.kind === 'ok') {
       const { outcome } = step
       const result = masker.value(outcome.result ?? null)
       const next = pickNext(node.next, { ok: true, ...(outcome.action === undefined ? {} : { action: outcome.action }) })
       const completedLine = record('info', 'Node completed', { duration_ms: step.durationMs, ...outcome.logData })
-      return this.advance(execution, run, { nodeId, node, result, next, deferMs: outcome.deferMs ?? 0, lines: [completedLine] })
+      return this.advance(execution, run, { nodeId, node, result, next, deferMs: 0, lines: [completedLine] })
     }
     if (step.kind === 'deadline') {
       const error = `Execution timed out after ${executionTimeoutMs} ms`
@@ -214,8 +236,9 @@ export class Segments {
         retry_in_ms: wait,
         ...failure.logData
       })
-      await transitions.retry(execution, node, wait, pending, line)
-      return 'done'
+      const since = Date.now()
+      await transitions.wait(execution, node, { kind: 'retry', node: nodeId, since, until: since + wait }, wait, run.jobId, pending, line)
+      return 'completed'
     }
     const failedLine = record('error', 'Node failed', { error: message, duration_ms: step.durationMs, ...failure.logData })
     const errorEdge = pickNext(node.next, { ok: false })
@@ -224,6 +247,47 @@ export class Segments {
     }
     await transitions.fail(execution, message, nodeId, node.type, pending, [failedLine])
     return 'done'
+  }
+
+  /** The end of a node's wait: a delay's result, or what its children gave. */
+  private async resume(execution: Execution, waited: Exclude<WaitState, { kind: 'retry' }>): Promise<Extract<StepResult, { kind: 'ok' | 'failed' }>> {
+    const durationMs = Date.now() - waited.since
+    if (waited.kind === 'delay') return { kind: 'ok', outcome: { result: { delayed_ms: waited.until - waited.since } }, durationMs }
+    const collected = await this.deps.children.collect(execution, waited)
+    return collected.ok ? { kind: 'ok', outcome: collected.outcome, durationMs } : { kind: 'failed', failure: collected.failure, durationMs }
+  }
+
+  /**
+   * Starts a node's children and leaves the execution waiting for them ('settled': the job is completed).
+   * When there is nothing to wait for (no items, or all reused from the execution re-run), or the spawn is
+   * refused (depth, unknown flow), the node's outcome is returned instead.
+   */
+  private async spawn(
+    execution: Execution,
+    run: SegmentRun,
+    nodeId: string,
+    node: NodeSpec,
+    outcome: NodeOutcome,
+    record: (level: NewLog['level'], message: string, data?: Record<string, unknown>) => ExecutionEvent
+  ): Promise<Extract<StepResult, { kind: 'ok' | 'failed' }> | 'settled'> {
+    const request = outcome.spawn
+    const started = Date.now()
+    if (request === undefined) return { kind: 'ok', outcome, durationMs: 0 }
+    let prepared
+    try {
+      prepared = await this.deps.children.prepare(execution, nodeId, request)
+    } catch (err) {
+      if (err instanceof NodeFailure) return { kind: 'failed', failure: err, durationMs: Date.now() - started }
+      throw err
+    }
+    const line = record('info', `Starting ${request.inputs.length} child execution${request.inputs.length === 1 ? '' : 's'}`, {
+      flow_id: prepared.create.flowId,
+      items: request.inputs.length,
+      concurrency: request.concurrency
+    })
+    const waiting = await this.deps.transitions.waitForChildren(execution, node.type, prepared, run.jobId, run.pending, line)
+    if (waiting !== 'none') return 'settled'
+    return this.resume(execution, prepared.state)
   }
 
   /** The failure of a node whose result is too large or too deep to store (the execution's result too, when it is the last). */
@@ -286,6 +350,6 @@ export class Segments {
       if (deferMs === 0) this.deps.kick()
       return 'completed'
     }
-    return { ...execution, nodes: { ...execution.nodes, [nodeId]: result }, nextNode: next, attempt: 1, steps: execution.steps + 1, lastNode: nodeId }
+    return { ...execution, nodes: { ...execution.nodes, [nodeId]: result }, nextNode: next, attempt: 1, steps: execution.steps + 1, lastNode: nodeId, waiting: null }
   }
 }

@@ -103,6 +103,15 @@ export class StepJobs {
     return { data: { ...job, ...(accountId === undefined ? {} : { accountId }), expireS }, expireS }
   }
 
+  /** Enqueues several jobs (made by `jobOf`) in one statement inside `tx`; none is deferred. */
+  async sendMany(tx: Queryable, jobs: ReadonlyArray<{ id: string; job: OutgoingJob }>): Promise<void> {
+    await this.queue.sendMany(
+      STEP_QUEUE,
+      jobs.map(({ id, job }) => ({ id, data: job.data, expireInSeconds: job.expireS, retryLimit: JOB_RETRY_LIMIT })),
+      tx
+    )
+  }
+
   /**
    * Enqueues job `id` (made by `jobOf`), which continues the execution at a node; the caller has stored the id
    * on the execution in the same transaction (and sends nothing when that store matched no row). The job stays

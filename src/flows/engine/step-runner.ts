@@ -115,6 +115,13 @@ export async function runStep(deps: StepRunnerDeps, input: StepInput): Promise<S
       remainingMs,
       scope,
       evaluate: (source) => deps.expressions.evaluate(source, scope, budget, signal),
+      resolveEach: async (template, items) => {
+        const count = countTemplates(template)
+        if (count === 0) return items.map(() => template)
+        // a budget of its own, the node's for every thousand items
+        const each = deps.expressions.budget(Math.max(1, Math.ceil(items.length / 1000)))
+        return deps.expressions.resolveEach(template, items, count, scope, each, signal)
+      },
       http: deps.http,
       maxResponseBytes: deps.maxResponseBytes,
       evercycle: deps.evercycle,

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { domainError } from '../../errors.js'
 import type { Driver } from '../../store/driver.js'
-import { TERMINAL, type Execution, type NewExecution, type NewLog, type StepUpdate } from '../../store/execution-rows.js'
+import { TERMINAL, type Execution, type NewExecution, type NewLog, type StepUpdate, type WaitState } from '../../store/execution-rows.js'
 import type { ExecutionForRun, ExecutionsRepository } from '../../store/executions-repository.js'
 import type { Owner } from '../../store/flows-repository.js'
 import type { NodeSpec } from '../definition-schema.js'
+import type { Children, PreparedSpawn } from './children.js'
 import type { ExecutionEvent, ExecutionEvents } from './events.js'
 import { finalEvent, logLine } from './records.js'
 import type { OutgoingJob, StepJobs } from './step-jobs.js'
@@ -14,6 +15,11 @@ export interface TransitionDeps {
   executions: ExecutionsRepository
   jobs: StepJobs
   events: ExecutionEvents
+  children: Children
+  /** Stops the node this process runs for an execution, if any (a cancelled child). */
+  abort: (executionId: string) => void
+  /** Wakes the worker: jobs were sent that it may take. */
+  kick: () => void
 }
 
 /** What this replica saw happen to executions (its metrics). */
@@ -49,6 +55,9 @@ export interface Advance {
  * committed. A change that matches no row (cancelled meanwhile, or another worker got there first) publishes
  * nothing.
  */
+/** A save inside a transaction matched nothing: the transaction is rolled back. */
+class LostRace extends Error {}
+
 export class Transitions {
   readonly stats: EngineStats = { started: 0, completed: 0, failed: 0, cancelled: 0 }
 
@@ -111,7 +120,7 @@ export class Transitions {
     // by the same statement
     const completeJob = !inline || next === undefined ? jobs.completeStatement(step.jobId) : undefined
     const saved = inline
-      ? await executions.saveStep(execution.id, update, logs, completeJob)
+      ? await this.ending(execution, false, (repo) => repo.saveStep(execution.id, update, logs, completeJob))
       : await db.transaction(async (tx) => {
           const jobId = randomUUID()
           if (!(await executions.inTransaction(tx).saveStep(execution.id, { ...update, jobId }, logs, completeJob))) return false
@@ -129,17 +138,95 @@ export class Transitions {
     return true
   }
 
-  /** A node attempt failed and is retried after `waitMs` by a new job: only the attempt counter moves. */
-  async retry(execution: Execution, node: NodeSpec, waitMs: number, pending: NewLog[], line: ExecutionEvent): Promise<void> {
+  /**
+   * The execution waits: for a node attempt that failed to be retried (`retry`: the attempt counter moves) or
+   * for a delay to pass, holding no worker. A new job, deferred by `waitMs`, takes it on; `jobId`, the job
+   * running the segment, is completed by the same statement. False when the save matched nothing.
+   */
+  async wait(
+    execution: Execution,
+    node: NodeSpec,
+    state: Extract<WaitState, { kind: 'retry' | 'delay' }>,
+    waitMs: number,
+    jobId: string,
+    pending: NewLog[],
+    line: ExecutionEvent
+  ): Promise<boolean> {
     const { db, executions, jobs } = this.deps
     const logs = pending.splice(0)
+    const retry = state.kind === 'retry'
     const saved = await db.transaction(async (tx) => {
-      const jobId = randomUUID()
-      if (!(await executions.inTransaction(tx).saveRetry(execution.id, { steps: execution.steps, attempt: execution.attempt }, jobId, logs))) return false
-      await jobs.send(tx, jobId, jobs.jobOf({ executionId: execution.id, step: execution.steps, attempt: execution.attempt + 1 }, node), waitMs)
+      const next = randomUUID()
+      const expect = { steps: execution.steps, attempt: execution.attempt }
+      if (!(await executions.inTransaction(tx).saveWait(execution.id, expect, { state, nextAttempt: retry, jobId: next }, logs, jobs.completeStatement(jobId)))) {
+        return false
+      }
+      await jobs.send(tx, next, jobs.jobOf({ executionId: execution.id, step: execution.steps, attempt: execution.attempt + (retry ? 1 : 0) }, node), waitMs)
       return true
     })
-    if (saved) this.publish(line)
+    if (saved) {
+      this.publish(line)
+      this.publishWaiting(execution.id, state.node, node.type)
+    }
+    return saved
+  }
+
+  /**
+   * A node starts its children (prepared by Children) and the execution waits for them, holding no worker: in
+   * one transaction, the children, the first ones' jobs, the wait and the end of job `jobId`. 'none' when there
+   * is nothing to wait for (no items, or every one reused): the node collects at once. 'lost' when the save
+   * matched nothing.
+   */
+  async waitForChildren(execution: Execution, nodeType: string, prepared: PreparedSpawn, jobId: string, pending: NewLog[], line: ExecutionEvent): Promise<'waiting' | 'none' | 'lost'> {
+    const { db, executions, jobs, children } = this.deps
+    const outcome = await db.transaction(async (tx) => {
+      const count = await children.create(tx, prepared)
+      if (count === 0) return 'none'
+      const expect = { steps: execution.steps, attempt: execution.attempt }
+      const wait = { state: prepared.state, nextAttempt: false, jobId: null, childrenPending: count }
+      if (!(await executions.inTransaction(tx).saveWait(execution.id, expect, wait, pending, jobs.completeStatement(jobId)))) throw new LostRace()
+      return 'waiting'
+    }).catch((err: unknown) => {
+      if (err instanceof LostRace) return 'lost' as const
+      throw err
+    })
+    if (outcome === 'waiting') {
+      pending.length = 0
+      this.publish(line)
+      this.publishWaiting(execution.id, prepared.state.node, nodeType)
+      this.deps.kick()
+    }
+    return outcome
+  }
+
+  private publishWaiting(id: string, nodeId: string, nodeType: string): void {
+    this.publish({ type: 'execution_update', execution_id: id, status: 'waiting', node_id: nodeId, node_type: nodeType, timestamp: new Date().toISOString() })
+  }
+
+  /**
+   * Runs `end`, the statement that ends `execution`, and for a child its parent's part (count it, start the
+   * next item, wake the parent after the last) in the same transaction.
+   */
+  private async ending(execution: Execution, failed: boolean, end: (repo: ExecutionsRepository) => Promise<boolean>): Promise<boolean> {
+    if (execution.parent === null) return end(this.deps.executions)
+    let sent = false
+    const ended = await this.deps.db.transaction(async (tx) => {
+      if (!(await end(this.deps.executions.inTransaction(tx)))) return false
+      sent = await this.deps.children.ended(tx, execution, failed)
+      return true
+    })
+    if (sent) this.deps.kick()
+    return ended
+  }
+
+  /** Cancels what runs under an execution that ended (its children, theirs...), and tells whoever runs them. */
+  private async cancelDescendants(id: string): Promise<void> {
+    const started = await this.deps.children.repository().cancelUnder({ parentId: id })
+    for (const child of started) {
+      this.deps.abort(child)
+      this.stats.cancelled++
+      this.publishEnd({ id: child, status: 'cancelled', result: null, error: null, nodeId: null }, undefined)
+    }
   }
 
   /**
@@ -158,7 +245,8 @@ export class Transitions {
   ): Promise<void> {
     const failed = logLine(execution.id, 'error', 'Execution failed', { nodeId: nodeId ?? undefined, nodeType, data: { error } })
     const also = completeJob === undefined ? undefined : this.deps.jobs.completeStatement(completeJob)
-    if (!(await this.deps.executions.finish(execution.id, 'failed', error, nodeId, [...logs, failed.row], also))) return
+    if (!(await this.ending(execution, true, (repo) => repo.finish(execution.id, 'failed', error, nodeId, [...logs, failed.row], also)))) return
+    if (execution.waiting?.kind === 'children') await this.cancelDescendants(execution.id)
     this.stats.failed++
     for (const line of lines) this.publish(line)
     this.publish(failed.event)
@@ -175,8 +263,12 @@ export class Transitions {
     if (execution === undefined) throw domainError('not_found', 'Execution not found')
     if (TERMINAL.has(execution.status)) throw domainError('conflict', `Execution already ${execution.status}`)
     const line = logLine(id, 'info', 'Execution cancelled')
-    if (!(await executions.finish(id, 'cancelled', null, null, [line.row]))) throw domainError('conflict', 'Execution already finished')
+    // the node it was at is kept: a re-run "from failed" starts there
+    if (!(await this.ending(execution, true, (repo) => repo.finish(id, 'cancelled', null, execution.nextNode, [line.row])))) {
+      throw domainError('conflict', 'Execution already finished')
+    }
     abort()
+    await this.cancelDescendants(id)
     this.stats.cancelled++
     this.publish(line.event)
     this.publishEnd({ id, status: 'cancelled', result: null, error: null, nodeId: null }, undefined)

@@ -14,6 +14,9 @@ export interface Scope {
   nodes: Record<string, unknown>
   secrets: Record<string, string>
   execution: { id: string; flow_id: string; started_at: string | null }
+  /** A `foreach` node's current item and its position, while its inputs are resolved. */
+  item?: unknown
+  index?: number
 }
 
 /** JSONata's guard between steps: time per evaluation and nesting of its evaluation stack. */

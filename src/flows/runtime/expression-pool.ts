@@ -111,14 +111,22 @@ export class ExpressionPool {
     this.pool.on('error', settings.onError)
   }
 
-  /** A fresh budget for one node's expressions. */
-  budget(): ExpressionBudget {
-    return new ExpressionBudget(this.settings.nodeBudgetMs)
+  /** A fresh budget for one node's expressions; `scale` times the usual (a `foreach` node's, per thousand items). */
+  budget(scale = 1): ExpressionBudget {
+    return new ExpressionBudget(this.settings.nodeBudgetMs * scale)
   }
 
   /** The node's params with every `${...}` resolved (`raw` params left as written), in one trip. */
   resolveParams(params: unknown, raw: readonly string[], expressions: number, scope: Scope, budget: ExpressionBudget, signal: AbortSignal): Promise<unknown> {
     return this.run({ kind: 'params', params, raw, scope }, Math.max(1, expressions), budget, signal)
+  }
+
+  /**
+   * `template` resolved for each item (`${item}`, `${index}`), in one trip: a `foreach` node's inputs. The
+   * trip may take the per-evaluation limit for each of its `expressions` × items, within the budget.
+   */
+  resolveEach(template: unknown, items: readonly unknown[], expressions: number, scope: Scope, budget: ExpressionBudget, signal: AbortSignal): Promise<unknown[]> {
+    return this.run({ kind: 'each', template, items, scope }, Math.max(1, expressions * items.length), budget, signal) as Promise<unknown[]>
   }
 
   /** One JSONata expression's value (transform and condition nodes). */

@@ -21,6 +21,8 @@ export interface ExpressionWorkerData {
 export type ExpressionTask = (
   | { kind: 'params'; params: unknown; raw: readonly string[]; scope: Scope }
   | { kind: 'expression'; source: string; scope: Scope }
+  /** `template` resolved once per item, with `item` and `index` in scope (a `foreach` node's inputs). */
+  | { kind: 'each'; template: unknown; items: readonly unknown[]; scope: Scope }
 ) & {
   /**
    * One Float64 the thread sets to `Date.now()` when it starts the task (shared
@@ -36,6 +38,8 @@ export type ExpressionReply =
   | { ok: false; code: ExpressionErrorCode; message: string; expression?: string; position?: number }
 
 const data = workerData as ExpressionWorkerData
+/** The inputs of a `foreach` node's items may take this many times the size of one value. */
+const EACH_BYTES_FACTOR = 16
 const evaluator = new Evaluator(data.guard)
 
 /**
@@ -67,8 +71,15 @@ function jsonSafe(value: unknown): unknown {
 async function run(task: ExpressionTask): Promise<ExpressionReply> {
   let value: unknown
   try {
-    value =
-      task.kind === 'params' ? await evaluator.resolveParams(task.params, task.scope, task.raw) : await evaluator.evaluate(task.source, task.scope)
+    if (task.kind === 'params') value = await evaluator.resolveParams(task.params, task.scope, task.raw)
+    else if (task.kind === 'expression') value = await evaluator.evaluate(task.source, task.scope)
+    else {
+      const each: unknown[] = []
+      for (let index = 0; index < task.items.length; index++) {
+        each.push(await evaluator.resolveParams(task.template, { ...task.scope, item: task.items[index], index }))
+      }
+      value = each
+    }
   } catch (err) {
     if (err instanceof EvaluationError) {
       return { ok: false, code: err.code, message: err.message, expression: err.expression, ...(err.position === undefined ? {} : { position: err.position }) }
@@ -77,8 +88,10 @@ async function run(task: ExpressionTask): Promise<ExpressionReply> {
     const message = err instanceof Error ? err.message : String(err)
     return { ok: false, code: 'expression_failed', message: `Expression failed: ${message}` }
   }
-  const what = task.kind === 'params' ? "The node's resolved params" : "The expression's value"
-  const verdict = checkJsonBounds(value, data.limits, what)
+  const what = task.kind === 'params' ? "The node's resolved params" : task.kind === 'each' ? "The items' inputs" : "The expression's value"
+  // one input per item: together they may take what each of them may
+  const limits = task.kind === 'each' ? { ...data.limits, maxBytes: data.limits.maxBytes * EACH_BYTES_FACTOR } : data.limits
+  const verdict = checkJsonBounds(value, limits, what)
   if (!verdict.ok) {
     value = undefined
     recycle()

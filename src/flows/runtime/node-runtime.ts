@@ -11,6 +11,8 @@ export interface RunContext {
   scope: Scope
   /** Evaluates a JSONata expression over `scope` in an expression worker, within the node's budget. */
   evaluate: (source: string) => Promise<unknown>
+  /** Resolves the `${...}` in `template` once per item, with `item` and `index` in scope (a `foreach`'s inputs). */
+  resolveEach: (template: unknown, items: readonly unknown[]) => Promise<unknown[]>
   http: Agent
   maxResponseBytes: number
   /** Calls a gateway registry operation; `params` fill its path parameters wherever it takes them from. */
@@ -32,6 +34,19 @@ export interface NodeOutcome {
   deferMs?: number
   /** Extra log data for the node-completed line (e.g. status_code, url). */
   logData?: Record<string, unknown>
+  /** Start child executions and wait for them: the node's result is theirs (`result` is then ignored). */
+  spawn?: SpawnRequest
+}
+
+/** Child executions a `flow` or `foreach` node starts: one per input, of the flow `flow` (an id). */
+export interface SpawnRequest {
+  mode: 'flow' | 'foreach'
+  flow: string
+  inputs: unknown[]
+  /** Children running at once. */
+  concurrency: number
+  /** `fail`: the first child that does not complete cancels the rest and fails the node. */
+  onItemError: 'continue' | 'fail'
 }
 
 /** What the engine needs of a node type (nodes/node-type.ts defines the whole type: schema, checks). */
