@@ -80,8 +80,8 @@ export class FlowService {
   }
 
   /** Validation as the flow's owner: what its nodes may call depends on the owner's role, not the editor's. */
-  private validationFor(role: Role): ValidationContext {
-    return { hasOperation: (name) => this.ctx.hasOperation(name), mayCallOperation: (name) => this.ctx.mayCallOperation(role, name) }
+  private validationFor(role: Role, flowId?: string): ValidationContext {
+    return { hasOperation: (name) => this.ctx.hasOperation(name), mayCallOperation: (name) => this.ctx.mayCallOperation(role, name), flowId }
   }
 
   private async ownerRole(actor: Principal, flow: Flow): Promise<Role> {
@@ -110,7 +110,7 @@ export class FlowService {
     const current = await this.get(actor, id)
     let content: FlowContent
     if (update.definition !== undefined) {
-      const spec = parse(update.definition, this.validationFor(await this.ownerRole(actor, current)))
+      const spec = parse(update.definition, this.validationFor(await this.ownerRole(actor, current), id))
       content = {
         name: update.name ?? spec.metadata.name,
         description: update.description ?? spec.metadata.description ?? '',

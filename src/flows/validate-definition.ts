@@ -21,6 +21,8 @@ export interface ValidationContext {
   hasOperation(name: string): boolean
   /** Whether the flow's owner may call this known Evercycle operation. */
   mayCallOperation(name: string): boolean
+  /** The id of the flow being saved, when it has one (an update): a node may not run it (recursion). */
+  flowId?: string | undefined
 }
 
 type Path = (string | number)[]
@@ -114,7 +116,7 @@ function checkNode(id: string, node: FlowDefinition['nodes'][string], ctx: Valid
   if (paramIssues.length === 0) {
     issues.push(...templateIssues(params, [...base, 'params'], new Set(type.rawExpressions ?? [])))
     const next = node.next ?? {}
-    for (const issue of type.check?.(params, { hasOperation: (name) => ctx.hasOperation(name), mayCallOperation: (name) => ctx.mayCallOperation(name), next }) ?? []) {
+    for (const issue of type.check?.(params, { hasOperation: (name) => ctx.hasOperation(name), mayCallOperation: (name) => ctx.mayCallOperation(name), next, flowId: ctx.flowId }) ?? []) {
       issues.push({ path: [...base, 'params', ...issue.path], reason: issue.reason })
     }
   }

@@ -14,7 +14,7 @@ export interface FlowRunnerSources {
 }
 
 /** Live statuses only: counting finished executions would scan the whole retention period on every scrape. */
-const LIVE_STATUSES = ['queued', 'running'] as const
+const LIVE_STATUSES = ['queued', 'running', 'waiting'] as const
 
 /**
  * FlowRunner's metrics. Database-backed gauges (live executions, queue backlog) describe the whole cluster, so
@@ -43,7 +43,7 @@ export function registerFlowRunnerMetrics(registry: Registry, sources: FlowRunne
     async collect() {
       await guarded(this, 'executions', async () => {
         const { rows } = await db.query<{ status: string; n: number }>(
-          "SELECT status, count(*)::integer AS n FROM executions WHERE status IN ('queued', 'running') GROUP BY status"
+          "SELECT status, count(*)::integer AS n FROM executions WHERE status IN ('queued', 'running', 'waiting') GROUP BY status"
         )
         for (const status of LIVE_STATUSES) this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0)
       })

@@ -30,3 +30,13 @@ export function checkJsonata(source: string, path: string[]): ParamIssue[] {
     throw err
   }
 }
+
+/** A `flow` or `foreach` node naming the flow it is in would run itself, forever (indirect loops stop at the depth limit). */
+export function checkNotSelf(flow: string, flowId: string | undefined): ParamIssue[] {
+  return flowId !== undefined && flow === flowId ? [{ path: ['flow'], reason: 'a flow may not run itself' }] : []
+}
+
+/** A `foreach` node's items: a literal array, or a string holding a `${...}` that gives one. */
+export function checkItems(items: string | unknown[]): ParamIssue[] {
+  return typeof items === 'string' && !hasExpression(items) ? [{ path: ['items'], reason: 'must be an array or a ${...} template giving one' }] : []
+}

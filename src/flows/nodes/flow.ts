@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { checkNotSelf } from './checks.js'
 import { defineNodeType } from './node-type.js'
 import { NodeFailure } from '../runtime/node-runtime.js'
 
@@ -20,6 +21,7 @@ export const flow = defineNodeType({
   type: 'flow',
   description: "Runs another flow as a child execution and waits for it; the child's result is the node's result",
   params: FlowParamsSchema,
+  check: (params, ctx) => checkNotSelf(params.flow, ctx.flowId),
   run: async (p) => {
     if (typeof p.flow !== 'string' || p.flow === '') throw new NodeFailure(`flow must be a flow id, got ${JSON.stringify(p.flow)}`, false)
     const input = p.input ?? {}

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { checkItems, checkNotSelf } from './checks.js'
 import { defineNodeType } from './node-type.js'
 import { NodeFailure } from '../runtime/node-runtime.js'
 
@@ -38,6 +39,7 @@ export const foreach = defineNodeType({
   description: 'Runs a flow once per item (fan-out) and waits for them; the result counts the items and lists their results',
   params: ForeachParamsSchema,
   rawExpressions: ['input'],
+  check: (params, ctx) => [...checkItems(params.items), ...checkNotSelf(params.flow, ctx.flowId)],
   run: async (p, ctx) => {
     const items = p.items
     if (!Array.isArray(items)) throw new NodeFailure(`items must be an array, got ${items === null ? 'null' : typeof items}`, false)

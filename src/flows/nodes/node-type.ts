@@ -9,6 +9,8 @@ export interface CheckContext {
   mayCallOperation(name: string): boolean
   /** The node's `next` mapping (action name → node id). */
   next: Readonly<Record<string, string>>
+  /** The id of the flow being saved, when it has one (an update). */
+  flowId?: string | undefined
 }
 
 /** A problem in a node's params; `path` is relative to `params` (e.g. ['headers', 'x-key']). */
