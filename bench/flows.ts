@@ -12,13 +12,23 @@ import type { Inspector } from './lib/flow-inspector.js'
 import { restingRss } from './lib/rss.js'
 import { startSimulator } from './lib/targets.js'
 import { envNumber } from './lib/env.js'
+import { runFanout, type FanoutSettings } from './lib/fanout.js'
+import { countSingleTrips } from './lib/flow-trips.js'
 
 /**
- * `npm run bench:flows`: FlowRunner executions per second for the demo's flow (transform → evercycle get-all
- * against the simulator → condition → signed webhook to the demo's receiver), on PGlite and on PostgreSQL, at
- * each worker concurrency. The server runs from the built dist as its own child process (NODE_ENV=production,
- * LOG_LEVEL=warn), so its event loop is not shared with the load generator; simulator and receiver are
- * children too. Goals are reported as PASS/FAIL; the exit code is non-zero only on a crash or a broken run.
+ * `npm run bench:flows [-- <scenario>...]`, scenarios (all three when none is named):
+ *
+ *   single   FlowRunner executions per second for the demo's flow (transform → evercycle get-all against the
+ *            simulator → condition → signed webhook to the demo's receiver), on PGlite and on PostgreSQL, at
+ *            each worker concurrency
+ *   trips    the database round trips, statements and transactions one such execution costs on PostgreSQL,
+ *            counted by a relay on a server of its own (bench/lib/flow-trips.ts)
+ *   fanout   one execution whose foreach node runs a 2-node child flow over 10,000 items on PostgreSQL: items/s,
+ *            RSS, rows per item, /api/health latency meanwhile, then round trips per item (bench/lib/fanout.ts)
+ *
+ * The server runs from the built dist as its own child process (NODE_ENV=production, LOG_LEVEL=warn), so its
+ * event loop is not shared with the load generator; simulator and receiver are children too. Goals are
+ * reported as PASS/FAIL; the exit code is non-zero only on a crash or a broken run.
  *
  *   BENCH_EXECUTIONS (1000)      executions per measured round
  *   BENCH_CONCURRENCY (10,50)    FLOWRUNNER_CONCURRENCY values; the load keeps as many executions in flight
@@ -27,7 +37,7 @@ import { envNumber } from './lib/env.js'
  *   BENCH_WARMUP (1000)          executions run and discarded before the first round: the goals are about a
  *                                server in its steady state, and the first ~1,000 executions run on a cold JIT
  *                                and a fresh schema the planner has no statistics for yet (20-30 % slower)
- *   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test)  a fresh schema is made in it and dropped
+ *   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test)  fresh schemas are made in it and dropped
  *   BENCH_DEADLINE_SECONDS (1500) the whole bench is stopped (children killed, schemas dropped) after this
  *   BENCH_ACCOUNT_CONCURRENCY   the server's FLOWRUNNER_ACCOUNT_CONCURRENCY; default: the concurrency, since all
  *                                the load is one account's and the fairness cap would otherwise hold it to half
@@ -38,6 +48,14 @@ import { envNumber } from './lib/env.js'
  *   BENCH_HEAP_SNAPSHOTS        a directory: a heap snapshot of the server is written there after each round's
  *                                forced GC (open two in Chrome DevTools, Memory, Comparison); taking one raises the
  *                                server's RSS for good (~130 MB), so RSS is not comparable in such a run
+ *   BENCH_TRIP_EXECUTIONS (500)  trips: executions counted (after BENCH_TRIP_WARMUP (200)), at each BENCH_CONCURRENCY
+ *   BENCH_TRIPS_TOP (12)         trips, fanout: the most frequent statements listed, per execution or item
+ *   BENCH_FANOUT_ITEMS (10000)   fanout: items of the measured execution (after BENCH_FANOUT_WARMUP (1000) items)
+ *   BENCH_FANOUT_CONCURRENCY (50) the foreach node's concurrency
+ *   BENCH_FANOUT_WORKERS (50)    the server's FLOWRUNNER_CONCURRENCY (and account cap, BENCH_ACCOUNT_CONCURRENCY
+ *                                otherwise): with the defaults' 10 (5 for one account) the items could not run 50 at once
+ *   BENCH_FANOUT_PROBE_MS (50)   the /api/health probe's interval (20 per second)
+ *   BENCH_FANOUT_TRIP_ITEMS (1000) items of the fan-out counted through the relay afterwards
  *
  * "At rest" memory is read after a full garbage collection that the bench forces through the server's inspector
  * (the server runs with --inspect on a loopback port, bench only): without it, RSS at rest says how far the heap
@@ -56,10 +74,33 @@ const settings = {
   rewarm: Math.round(envNumber('BENCH_REWARM', 300)),
   databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   deadlineSeconds: envNumber('BENCH_DEADLINE_SECONDS', 1500),
-  accountConcurrency: process.env.BENCH_ACCOUNT_CONCURRENCY === undefined ? undefined : Math.round(envNumber('BENCH_ACCOUNT_CONCURRENCY', 1))
+  accountConcurrency: process.env.BENCH_ACCOUNT_CONCURRENCY === undefined ? undefined : Math.round(envNumber('BENCH_ACCOUNT_CONCURRENCY', 1)),
+  tripExecutions: Math.round(envNumber('BENCH_TRIP_EXECUTIONS', 500)),
+  tripWarmup: Math.round(envNumber('BENCH_TRIP_WARMUP', 200)),
+  tripTop: Math.round(envNumber('BENCH_TRIPS_TOP', 12))
 }
 for (const b of settings.backends) if (b !== 'pglite' && b !== 'postgres') throw new Error(`unknown backend ${b}`)
 for (const c of settings.concurrencies) if (!Number.isInteger(c) || c < 1) throw new Error(`bad concurrency ${c}`)
+
+const fanoutWorkers = Math.round(envNumber('BENCH_FANOUT_WORKERS', 50))
+const fanout: FanoutSettings = {
+  items: Math.round(envNumber('BENCH_FANOUT_ITEMS', 10_000)),
+  warmupItems: Math.round(envNumber('BENCH_FANOUT_WARMUP', 1000)),
+  concurrency: Math.round(envNumber('BENCH_FANOUT_CONCURRENCY', 50)),
+  workers: fanoutWorkers,
+  accountConcurrency: settings.accountConcurrency ?? fanoutWorkers,
+  probeMs: envNumber('BENCH_FANOUT_PROBE_MS', 50),
+  tripItems: Math.round(envNumber('BENCH_FANOUT_TRIP_ITEMS', 1000)),
+  tripTop: settings.tripTop,
+  databaseUrl: settings.databaseUrl,
+  timeoutMs: 600_000
+}
+
+const SCENARIOS = ['single', 'trips', 'fanout'] as const
+type Scenario = (typeof SCENARIOS)[number]
+const named = process.argv.slice(2).filter((a) => a !== '')
+for (const n of named) if (!(SCENARIOS as readonly string[]).includes(n)) throw new Error(`unknown scenario ${n}: one of ${SCENARIOS.join(', ')}`)
+const scenarios = new Set<Scenario>(named.length === 0 ? SCENARIOS : (named as Scenario[]))
 
 /** Goals from issue 7. */
 const GOAL_EXEC_PER_S = 250
@@ -312,32 +353,60 @@ async function main(): Promise<number> {
   deadline.unref()
 
   const started = Date.now()
-  log(`FlowRunner flows bench: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
-  log(
-    `flow: the demo's (transform -> evercycle get-all -> condition -> signed webhook; 4 nodes run per execution), input ${JSON.stringify(DEMO_INPUT)}`
-  )
+  log(`FlowRunner flows bench: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; scenarios: ${[...scenarios].join(', ')}`)
   log(
     'server: built dist as a child process, NODE_ENV=production, LOG_LEVEL=warn; simulator and webhook receiver are children too; ' +
       'load generator, server, database, simulator and receiver share the machine'
   )
-  log(
-    `load: closed loop, as many executions in flight as FLOWRUNNER_CONCURRENCY, each watched over its own WebSocket until its final message; ` +
-      `${settings.warmup} warm-up executions, then ${settings.rounds} round(s) of ${settings.executions}`
-  )
-  log(
-    'columns (ms): start = created_at -> "Execution started" log row (the first node begins); e2e = created_at -> completed_at (server clock); ' +
-      'client = POST sent -> final WebSocket message received; ws lag = message receipt - its timestamp; RSS = server process at rest, before the round and after it (after = after a forced full GC); heap after = V8 heap used after that GC; ' +
-      'srv/bench CPU = CPU ms per execution of the server process / of this load generator; busy = share of all cores busy during the round (anything running); ' +
-      'shed = requests refused 503 overloaded by the server\'s load shedding, retried after 1 s'
-  )
+  if (scenarios.has('single') || scenarios.has('trips')) {
+    log(
+      `single: the demo's flow (transform -> evercycle get-all -> condition -> signed webhook; 4 nodes run per execution), input ${JSON.stringify(DEMO_INPUT)}`
+    )
+  }
+  if (scenarios.has('single')) {
+    log(
+      `load: closed loop, as many executions in flight as FLOWRUNNER_CONCURRENCY, each watched over its own WebSocket until its final message; ` +
+        `${settings.warmup} warm-up executions, then ${settings.rounds} round(s) of ${settings.executions}`
+    )
+    log(
+      'columns (ms): start = created_at -> "Execution started" log row (the first node begins); e2e = created_at -> completed_at (server clock); ' +
+        'client = POST sent -> final WebSocket message received; ws lag = message receipt - its timestamp; RSS = server process at rest, before the round and after it (after = after a forced full GC); heap after = V8 heap used after that GC; ' +
+        'srv/bench CPU = CPU ms per execution of the server process / of this load generator; busy = share of all cores busy during the round (anything running); ' +
+        'shed = requests refused 503 overloaded by the server\'s load shedding, retried after 1 s'
+    )
+  }
+  if (scenarios.has('fanout')) {
+    log(
+      `fanout: one execution of a foreach over input.count items, concurrency ${fanout.concurrency}, each item a child execution of ` +
+        '(evercycle get-asset-id -> transform); the server with FLOWRUNNER_CONCURRENCY and FLOWRUNNER_ACCOUNT_CONCURRENCY ' +
+        `${fanout.workers}/${fanout.accountConcurrency}; ${fanout.warmupItems} warm-up items first; /api/health probed every ${fanout.probeMs} ms meanwhile`
+    )
+  }
   const secret = randomBytes(24).toString('base64url')
   const sim = await startSimulator(0)
   const receiver = await startReceiver(secret)
   const goals: Goal[] = []
+  const io = { log, progress, live: liveSchemas }
   try {
-    for (const backend of settings.backends) {
-      for (const concurrency of settings.concurrencies) goals.push(...(await runServer(backend, concurrency, sim.url, receiver, secret)))
+    if (scenarios.has('single')) {
+      for (const backend of settings.backends) {
+        for (const concurrency of settings.concurrencies) goals.push(...(await runServer(backend, concurrency, sim.url, receiver, secret)))
+      }
     }
+    if (scenarios.has('trips')) {
+      for (const concurrency of settings.concurrencies) {
+        const trips = {
+          executions: settings.tripExecutions,
+          warmup: settings.tripWarmup,
+          concurrency,
+          accountConcurrency: settings.accountConcurrency ?? concurrency,
+          top: settings.tripTop,
+          databaseUrl: settings.databaseUrl
+        }
+        await countSingleTrips(trips, sim.url, receiver, secret, io)
+      }
+    }
+    if (scenarios.has('fanout')) goals.push(...(await runFanout(fanout, sim.url, io)))
   } finally {
     await Promise.all([sim.child.stop(), receiver.child.stop()])
   }

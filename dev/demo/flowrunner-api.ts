@@ -48,6 +48,17 @@ export interface RunReply {
   created_at: string
 }
 
+/** How an execution's children stand (those of its last node that started any). */
+export interface ChildCounts {
+  total: number
+  completed: number
+  failed: number
+  running: number
+  waiting: number
+  queued: number
+  cancelled: number
+}
+
 /** An execution as `GET /api/v1/executions/:id` answers (the shape the tests read too). */
 export interface ExecutionReply {
   id: string
@@ -61,7 +72,14 @@ export interface ExecutionReply {
   duration: number | null
   error?: string
   node_id?: string
+  parent_id?: string | null
+  item_index?: number | null
+  rerun_of?: string | null
+  children?: ChildCounts
 }
+
+/** An entry of `GET /api/v1/executions`. */
+export type ExecutionSummary = Omit<ExecutionReply, 'input' | 'result' | 'children'>
 
 export interface LogLine {
   timestamp: string
@@ -143,6 +161,16 @@ export class FlowRunnerApi {
 
   async run(flowId: string, input: Record<string, unknown>): Promise<RunReply> {
     return this.call<RunReply>('POST', `/api/v1/flows/${encodeURIComponent(flowId)}/run`, { input })
+  }
+
+  /** `POST /executions/{id}/rerun`: a new execution re-running `id` (from where it failed, by default). */
+  async rerun(id: string, body: { from?: string; input?: Record<string, unknown>; version?: 'pinned' | 'latest' } = {}): Promise<RunReply> {
+    return this.call<RunReply>('POST', `/api/v1/executions/${encodeURIComponent(id)}/rerun`, body)
+  }
+
+  /** One page of `GET /api/v1/executions`, e.g. `?parent_id=<id>&status=failed`. */
+  async executions(query = ''): Promise<{ executions: ExecutionSummary[]; total: number }> {
+    return this.call<{ executions: ExecutionSummary[]; total: number }>('GET', `/api/v1/executions${query}`)
   }
 
   async execution(id: string): Promise<ExecutionReply> {
