@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { load } from '../src/config.js'
+import { BULK_FLOW_NAME, GRADE_FLOW_NAME, KNOWN_CONDITION, setUpBulkFlows, UNKNOWN_CONDITION, type BulkSetup } from './demo/bulk-flows.js'
 import { DEMO_FLOW_NAME, DEMO_INPUT, DEMO_SECRET_KEY, demoSecretValue, setUpDemoFlow, type DemoSetup } from './demo/demo-flow.js'
 import { FlowRunnerApi } from './demo/flowrunner-api.js'
 import { describeDelivery, startWebhookReceiver } from './demo/webhook-receiver.js'
@@ -75,8 +76,10 @@ const lines = [
 
 const api = new FlowRunnerApi(base)
 let setup: DemoSetup | undefined
+let bulk: BulkSetup | undefined
 try {
   setup = await setUpDemoFlow(api, { email: adminEmail, password: adminPassword, receiverUrl: receiver.url, secret: webhookSecret })
+  bulk = await setUpBulkFlows(api)
 } catch (err) {
   lines.push(
     'FlowRunner: setting up the example flow failed:',
@@ -113,6 +116,35 @@ if (setup !== undefined) {
     'run and watch in one go, taking the other branch (3 assets are active, fewer than 4: no webhook; a run this',
     'short may be over before the socket opens, and then you get its status and final message):',
     `  export EXEC=$(curl -s -X POST ${base}/api/v1/flows/${setup.flowId}/run ${auth} -H 'content-type: application/json' -d '{"input":{"min_assets":4}}' | ${json('execution_id')}) && ${watch}`,
+    ''
+  )
+}
+
+if (setup !== undefined && bulk !== undefined) {
+  const auth = `-H "authorization: Bearer $TOKEN"`
+  const key = `-H 'x-api-key: ${demoKey}'`
+  const body = `-H 'content-type: application/json'`
+  const read = `JSON.parse(require("fs").readFileSync(0, "utf8"))`
+  lines.push(
+    'Bulk work (same $TOKEN)',
+    `  bulk flow       "${BULK_FLOW_NAME}" (${bulk.outcome.bulk}): evercycle get-all -> foreach asset, 5 at a time, each a child execution of`,
+    `  item flow       "${GRADE_FLOW_NAME}" (${bulk.outcome.grade}): evercycle get-asset-id -> transform (grade, price) -> evercycle grade`,
+    `  flow ids        ${bulk.bulkFlowId} (bulk), ${bulk.gradeFlowId} (item)`,
+    '',
+    `make an asset in condition "${UNKNOWN_CONDITION}", which grading does not know, so its item fails:`,
+    `  export ASSET=$(curl -s -X POST ${base}/api/create ${key} ${body} -d '{"name":"Demo phone","condition":"${UNKNOWN_CONDITION}"}' | node -pe '${read}.data.id')`,
+    'run the bulk flow and wait for it (up to 10 s): 200 with the finished execution, its result counting the items',
+    '(total, completed, failed) with each one\'s result and the failed items\' errors (202 and the run reply if it is not done):',
+    `  export BULK=$(curl -s -X POST "${base}/api/v1/flows/${bulk.bulkFlowId}/run?wait=10s" ${auth} ${body} -d '{}' | tee /dev/stderr | node -pe 'const r = ${read}; r.id ?? r.execution_id')`,
+    'its children (one execution per asset, with parent_id and item_index), then only the failed ones:',
+    `  curl -s "${base}/api/v1/executions?parent_id=$BULK&limit=100" ${auth}`,
+    `  curl -s "${base}/api/v1/executions?parent_id=$BULK&status=failed" ${auth}`,
+    `fix the asset (condition "${KNOWN_CONDITION}"), then re-run what failed: the run starts at the foreach node with the asset list`,
+    'carried over, the completed items are reused (copied as completed children, rerun_of naming the original) and only the',
+    'failed item runs again:',
+    `  curl -s -X PUT ${base}/api/edit-asset-id ${key} ${body} -d '{"id":"'$ASSET'","condition":"${KNOWN_CONDITION}"}'`,
+    `  export RERUN=$(curl -s -X POST ${base}/api/v1/executions/$BULK/rerun ${auth} ${body} -d '{}' | node -pe '${read}.execution_id')`,
+    `  curl -s ${base}/api/v1/executions/$RERUN ${auth}    # a moment later: completed, rerun_of $BULK, children all completed`,
     ''
   )
 }

@@ -112,14 +112,19 @@ export async function setUpDemoFlow(
     await api.createSecret(accountId, DEMO_SECRET_KEY, options.secret.value)
   }
 
-  const definition = demoFlowDefinition(options.receiverUrl)
-  const existing = (await api.flowsTagged(DEMO_FLOW_TAG)).find((f) => f.name === DEMO_FLOW_NAME)
-  if (existing === undefined) {
-    const created = await api.createFlow({ name: DEMO_FLOW_NAME, definition, tags: [DEMO_FLOW_TAG] })
-    return { accountId, token: login.token, flowId: created.id, flow: 'created', secret }
-  }
+  const flow = await ensureFlow(api, DEMO_FLOW_NAME, demoFlowDefinition(options.receiverUrl))
+  return { accountId, token: login.token, flowId: flow.id, flow: flow.outcome, secret }
+}
+
+/**
+ * The demo's flow called `name`, made when missing, reused as it is, or given a new revision when its
+ * definition differs (another port, a newer demo).
+ */
+export async function ensureFlow(api: FlowRunnerApi, name: string, definition: string): Promise<{ id: string; outcome: DemoSetup['flow'] }> {
+  const existing = (await api.flowsTagged(DEMO_FLOW_TAG)).find((f) => f.name === name)
+  if (existing === undefined) return { id: (await api.createFlow({ name, definition, tags: [DEMO_FLOW_TAG] })).id, outcome: 'created' }
   const current = await api.flow(existing.id)
-  if (current.definition === definition) return { accountId, token: login.token, flowId: existing.id, flow: 'reused', secret }
+  if (current.definition === definition) return { id: existing.id, outcome: 'reused' }
   await api.updateFlow(existing.id, { definition })
-  return { accountId, token: login.token, flowId: existing.id, flow: 'updated', secret }
+  return { id: existing.id, outcome: 'updated' }
 }
