@@ -202,7 +202,9 @@ export class Segments {
 
     if (step.kind === 'ok' && step.outcome.spawn !== undefined) {
       const spawned = await this.spawn(execution, run, nodeId, node, step.outcome, record)
-      if (spawned === 'settled') return 'completed'
+      if (spawned === 'waiting') return 'completed'
+      // cancelled meanwhile: nothing was saved, the job is completed as it ends
+      if (spawned === 'lost') return 'done'
       step = spawned
     }
     if (step.kind === 'ok' && (step.outcome.deferMs ?? 0) > 0) {
@@ -210,8 +212,7 @@ export class Segments {
       const since = Date.now() - step.durationMs
       const line = record('info', `Waiting ${waitMs} ms`, { wait_ms: waitMs })
       const state = { kind: 'delay' as const, node: nodeId, since, until: since + waitMs }
-      await transitions.wait(execution, node, state, waitMs, run.jobId, pending, line)
-      return 'completed'
+      return (await transitions.wait(execution, node, state, waitMs, run.jobId, pending, line)) ? 'completed' : 'done'
     }
     if (step.kind === 'ok') {
       const { outcome } = step
@@ -237,8 +238,8 @@ export class Segments {
         ...failure.logData
       })
       const since = Date.now()
-      await transitions.wait(execution, node, { kind: 'retry', node: nodeId, since, until: since + wait }, wait, run.jobId, pending, line)
-      return 'completed'
+      const state = { kind: 'retry' as const, node: nodeId, since, until: since + wait }
+      return (await transitions.wait(execution, node, state, wait, run.jobId, pending, line)) ? 'completed' : 'done'
     }
     const failedLine = record('error', 'Node failed', { error: message, duration_ms: step.durationMs, ...failure.logData })
     const errorEdge = pickNext(node.next, { ok: false })
@@ -258,7 +259,8 @@ export class Segments {
   }
 
   /**
-   * Starts a node's children and leaves the execution waiting for them ('settled': the job is completed).
+   * Starts a node's children and leaves the execution waiting for them ('waiting': the job is completed;
+   * 'lost': the execution was cancelled meanwhile and nothing was saved).
    * When there is nothing to wait for (no items, or all reused from the execution re-run), or the spawn is
    * refused (depth, unknown flow), the node's outcome is returned instead.
    */
@@ -269,7 +271,7 @@ export class Segments {
     node: NodeSpec,
     outcome: NodeOutcome,
     record: (level: NewLog['level'], message: string, data?: Record<string, unknown>) => ExecutionEvent
-  ): Promise<Extract<StepResult, { kind: 'ok' | 'failed' }> | 'settled'> {
+  ): Promise<Extract<StepResult, { kind: 'ok' | 'failed' }> | 'waiting' | 'lost'> {
     const request = outcome.spawn
     const started = Date.now()
     if (request === undefined) return { kind: 'ok', outcome, durationMs: 0 }
@@ -286,8 +288,7 @@ export class Segments {
       concurrency: request.concurrency
     })
     const waiting = await this.deps.transitions.waitForChildren(execution, node.type, prepared, run.jobId, run.pending, line)
-    if (waiting !== 'none') return 'settled'
-    return this.resume(execution, prepared.state)
+    return waiting === 'none' ? this.resume(execution, prepared.state) : waiting
   }
 
   /** The failure of a node whose result is too large or too deep to store (the execution's result too, when it is the last). */
