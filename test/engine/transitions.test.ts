@@ -54,7 +54,7 @@ async function bench(t: Tap, backend: Backend): Promise<Bench> {
   events.subscribeAll((event) => seen.push(event))
   const executions = new ExecutionsRepository(driver)
   const specs = new SpecCache(async () => undefined)
-  const children = new Children({ db: driver, jobs, specs, resolveFlow: async () => undefined, maxResultBytes: 1 << 20 })
+  const children = new Children({ db: driver, jobs, specs, resolveFlow: async () => undefined, maxResultBytes: 1 << 20, cancelled: () => undefined })
   const transitions = new Transitions({ db: driver, executions, jobs, events, children, abort: () => undefined, kick: () => undefined })
   const row = (status: 'queued' | 'running' = 'running'): NewExecution => ({
     id: `exec-${randomUUID()}`,

@@ -18,6 +18,8 @@ export interface ChildrenDeps {
   /** The latest revision of a flow the account owns (undefined: no such flow, or not the account's). */
   resolveFlow: (flowId: string, accountId: string) => Promise<{ id: string; revision: number } | undefined>
   maxResultBytes: number
+  /** Executions that were cancelled under a parent and may be running somewhere: stop them, tell subscribers. */
+  cancelled: (ids: readonly string[]) => void
 }
 
 /** The children a node is about to start, checked and ready to create. */
@@ -117,7 +119,7 @@ export class Children {
     const stopped = counts.failed + counts.cancelled > 0 && (wait.mode === 'flow' || wait.onItemError === 'fail')
     if (stopped && counts.completed + counts.failed + counts.cancelled < counts.total) {
       // the first failure woke the parent: the items still to finish are cancelled
-      await repo.cancelUnder({ visit })
+      this.deps.cancelled(await repo.cancelUnder({ visit }))
       counts = await repo.counts(visit)
     }
     if (wait.mode === 'flow') {

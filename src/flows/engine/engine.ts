@@ -87,7 +87,14 @@ export class Engine {
     })
     this.jobs = new StepJobs(deps.queue, settings.defaultNodeTimeoutMs, () => this.worker.kick())
     this.specs = new SpecCache(deps.loadSpec)
-    this.children = new Children({ db: deps.db, jobs: this.jobs, specs: this.specs, resolveFlow: deps.resolveFlow, maxResultBytes: settings.limits.maxResultBytes })
+    this.children = new Children({
+      db: deps.db,
+      jobs: this.jobs,
+      specs: this.specs,
+      resolveFlow: deps.resolveFlow,
+      maxResultBytes: settings.limits.maxResultBytes,
+      cancelled: (ids) => this.transitions.cancelled(ids)
+    })
     this.transitions = new Transitions({
       db: deps.db,
       executions: deps.executions,

@@ -221,8 +221,12 @@ export class Transitions {
 
   /** Cancels what runs under an execution that ended (its children, theirs...), and tells whoever runs them. */
   private async cancelDescendants(id: string): Promise<void> {
-    const started = await this.deps.children.repository().cancelUnder({ parentId: id })
-    for (const child of started) {
+    this.cancelled(await this.deps.children.repository().cancelUnder({ parentId: id }))
+  }
+
+  /** Executions cancelled under a parent (their rows already say so): their nodes stop, subscribers hear it. */
+  cancelled(ids: readonly string[]): void {
+    for (const child of ids) {
       this.deps.abort(child)
       this.stats.cancelled++
       this.publishEnd({ id: child, status: 'cancelled', result: null, error: null, nodeId: null }, undefined)
