@@ -2,12 +2,13 @@ import pg from 'pg'
 import { FlowRunnerApi, type ExecutionReply } from '../../dev/demo/flowrunner-api.js'
 import { CpuMeter } from './cpu.js'
 import { retryShed } from './flow-load.js'
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createSchemas, startFlowServer, type FlowServer, type PgSchemas } from './flow-server.js'
+import { ADMIN_EMAIL, ADMIN_PASSWORD, createSchemas, restingAfterGc, startFlowServer, type FlowServer, type PgSchemas } from './flow-server.js'
 import { HealthProbe } from './health-probe.js'
 import { percentile } from './load.js'
-import { PgTripCounter, topStatements, type TripCounts } from './pg-trips.js'
+import { PgTripCounter } from './pg-trips.js'
+import { printTrips, startRelayedServer } from './relayed-server.js'
 import { fmtMb, fmtMs, type Goal } from './report.js'
-import { restingRss, RssSampler } from './rss.js'
+import { RssSampler } from './rss.js'
 
 /**
  * `npm run bench:flows -- fanout`: one execution whose `foreach` node runs a 2-node child flow (an `evercycle`
@@ -163,15 +164,6 @@ function check(final: ExecutionReply, items: number): string[] {
   return problems
 }
 
-async function restAfterGc(server: FlowServer): Promise<number | undefined> {
-  await sleep(500)
-  await server.inspect(async (i) => {
-    await i.collectGarbage()
-    await i.collectGarbage()
-  })
-  return restingRss(server.child.pid)
-}
-
 export async function runFanout(s: FanoutSettings, simUrl: string, io: Io): Promise<Goal[]> {
   const { log, progress } = io
   const title = `fan-out, PostgreSQL, ${s.items} items, foreach concurrency ${s.concurrency}, FLOWRUNNER_CONCURRENCY=${s.workers}`
@@ -187,14 +179,17 @@ export async function runFanout(s: FanoutSettings, simUrl: string, io: Io): Prom
     schemas
   })
   const goals: Goal[] = []
-  const { api, parentId } = await setUp(server, s.concurrency)
+  let api: FlowRunnerApi | undefined
   try {
+    const set = await setUp(server, s.concurrency)
+    api = set.api
+    const parentId = set.parentId
     progress(`${title}: warm-up fan-out of ${s.warmupItems} items`)
     const warm = await fanOut(api, parentId, s.warmupItems, io, s.timeoutMs)
     const warmProblems = check(warm.final, s.warmupItems)
     if (warmProblems.length > 0) throw new Error(`warm-up fan-out: ${warmProblems.join('; ')}`)
 
-    const rssBefore = await restAfterGc(server)
+    const rssBefore = await restingAfterGc(server)
     const before = await footprint(s.databaseUrl, schemas)
     progress(`${title}: measured fan-out`)
     const probe = new HealthProbe(`${server.url}/api/health`, s.probeMs)
@@ -208,7 +203,7 @@ export async function runFanout(s: FanoutSettings, simUrl: string, io: Io): Prom
     const used = cpu.stop()
     peak.stop()
     const after = await footprint(s.databaseUrl, schemas)
-    const rssAfter = await restAfterGc(server)
+    const rssAfter = await restingAfterGc(server)
 
     const problems = check(run.final, s.items)
     const completedAt = run.final.completed_at === null ? Number.NaN : Date.parse(run.final.completed_at)
@@ -239,7 +234,7 @@ export async function runFanout(s: FanoutSettings, simUrl: string, io: Io): Prom
     goals.push({ ok: p99 < GOAL_HEALTH_P99_MS && health.failures === 0, text: `${title}: /api/health p99 < ${GOAL_HEALTH_P99_MS} ms meanwhile: ${fmtMs(p99)} ms, ${health.failures} failed` })
     goals.push({ ok: problems.length === 0, text: `${title}: every item completed: ${problems.length === 0 ? 'yes' : problems.join('; ')}` })
   } finally {
-    await api.close()
+    await api?.close()
     await server.child.stop()
     await server.cleanup()
     await schemas.drop()
@@ -251,24 +246,17 @@ export async function runFanout(s: FanoutSettings, simUrl: string, io: Io): Prom
 
 /** The database work per item, counted on a server whose connections go through the relay. */
 async function countFanoutTrips(s: FanoutSettings, simUrl: string, io: Io): Promise<void> {
-  const schemas = await createSchemas(s.databaseUrl)
-  io.live.add(schemas)
-  const db = new URL(s.databaseUrl)
-  const relay = await PgTripCounter.start({ host: db.hostname, port: Number(db.port || 5432) })
-  const relayed = new URL(schemas.url)
-  relayed.hostname = '127.0.0.1'
-  relayed.port = String(relay.port)
   io.progress(`fan-out round trips: ${s.tripItems} items through the counting relay (not timed)`)
-  const server = await startFlowServer({
-    backend: 'postgres',
-    concurrency: s.workers,
-    simulatorUrl: simUrl,
-    receiverPort: 9,
-    env: { FLOWRUNNER_ACCOUNT_CONCURRENCY: String(s.accountConcurrency) },
-    schemas: { ...schemas, url: relayed.href }
-  })
-  const { api, parentId } = await setUp(server, s.concurrency)
+  const { server, relay, close } = await startRelayedServer(
+    s.databaseUrl,
+    { concurrency: s.workers, simulatorUrl: simUrl, receiverPort: 9, env: { FLOWRUNNER_ACCOUNT_CONCURRENCY: String(s.accountConcurrency) } },
+    io.live
+  )
+  let api: FlowRunnerApi | undefined
   try {
+    const set = await setUp(server, s.concurrency)
+    api = set.api
+    const parentId = set.parentId
     // one small fan-out first: the flows' specs cached, each pooled connection's statements prepared
     await fanOut(api, parentId, Math.min(100, s.tripItems), io, s.timeoutMs, 200)
     await sleep(1500)
@@ -281,21 +269,7 @@ async function countFanoutTrips(s: FanoutSettings, simUrl: string, io: Io): Prom
     printTrips(io.log, `fan-out of ${s.tripItems} items (includes the bench's polls of the parent, every 200 ms, and the server's idle polling)`, d, s.tripItems, 'item', s.tripTop)
     for (const p of problems) io.log(`  error: ${p}`)
   } finally {
-    await api.close()
-    await server.child.stop()
-    await server.cleanup()
-    await relay.close()
-    await schemas.drop()
-    io.live.delete(schemas)
+    await api?.close()
+    await close()
   }
-}
-
-export function printTrips(log: (line?: string) => void, what: string, d: TripCounts, units: number, unit: string, top: number): void {
-  const per = (n: number): string => (n / Math.max(1, units)).toFixed(2)
-  log()
-  log(`database work per ${unit}, ${what}:`)
-  log(`  ${per(d.trips)} round trips, ${per(d.statements)} statements, ${per(d.transactions)} transactions per ${unit} (${d.connections} new connections)`)
-  if (top <= 0) return
-  log(`  statements per ${unit}, most frequent first:`)
-  for (const [n, sql] of topStatements(d, units, top)) log(`    ${n.toFixed(2).padStart(6)}  ${sql.length > 150 ? `${sql.slice(0, 147)}...` : sql}`)
 }

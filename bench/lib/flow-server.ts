@@ -8,6 +8,7 @@ import pg from 'pg'
 import { Child } from './children.js'
 import { Inspector } from './flow-inspector.js'
 import { freePort, getText, waitFor200 } from './http.js'
+import { restingRss } from './rss.js'
 import { serverNodeFlags } from './server-flags.js'
 import { baseEnv, SIM_PASSWORD, SIM_USERNAME } from './targets.js'
 
@@ -176,4 +177,14 @@ export async function startFlowServer(o: FlowServerOptions): Promise<FlowServer>
     }
   }
   return { child, url, cleanup, inspect }
+}
+
+/** The server's RSS at rest after full garbage collections forced through its inspector (let in-flight work settle first). */
+export async function restingAfterGc(server: FlowServer): Promise<number | undefined> {
+  await new Promise((r) => setTimeout(r, 500))
+  await server.inspect(async (i) => {
+    await i.collectGarbage()
+    await i.collectGarbage()
+  })
+  return restingRss(server.child.pid)
 }

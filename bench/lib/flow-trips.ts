@@ -1,9 +1,9 @@
 import { DEMO_INPUT, setUpDemoFlow } from '../../dev/demo/demo-flow.js'
 import { FlowRunnerApi } from '../../dev/demo/flowrunner-api.js'
-import { printTrips } from './fanout.js'
 import { closedLoop, retryShed } from './flow-load.js'
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createSchemas, startFlowServer, type PgSchemas, type Receiver } from './flow-server.js'
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type PgSchemas, type Receiver } from './flow-server.js'
 import { PgTripCounter } from './pg-trips.js'
+import { printTrips, startRelayedServer } from './relayed-server.js'
 
 /**
  * `npm run bench:flows -- trips`: the database work one execution of the demo's flow costs on PostgreSQL, as
@@ -28,22 +28,12 @@ export async function countSingleTrips(
   secret: string,
   io: { log: (line?: string) => void; progress: (line: string) => void; live: Set<PgSchemas> }
 ): Promise<void> {
-  const schemas = await createSchemas(s.databaseUrl)
-  io.live.add(schemas)
-  const db = new URL(s.databaseUrl)
-  const relay = await PgTripCounter.start({ host: db.hostname, port: Number(db.port || 5432) })
-  const relayed = new URL(schemas.url)
-  relayed.hostname = '127.0.0.1'
-  relayed.port = String(relay.port)
   io.progress(`round trips: PostgreSQL, FLOWRUNNER_CONCURRENCY=${s.concurrency}, ${s.warmup} + ${s.executions} executions through the counting relay (not timed)`)
-  const server = await startFlowServer({
-    backend: 'postgres',
-    concurrency: s.concurrency,
-    simulatorUrl: simUrl,
-    receiverPort: receiver.port,
-    env: { FLOWRUNNER_ACCOUNT_CONCURRENCY: String(s.accountConcurrency) },
-    schemas: { ...schemas, url: relayed.href }
-  })
+  const { server, relay, close } = await startRelayedServer(
+    s.databaseUrl,
+    { concurrency: s.concurrency, simulatorUrl: simUrl, receiverPort: receiver.port, env: { FLOWRUNNER_ACCOUNT_CONCURRENCY: String(s.accountConcurrency) } },
+    io.live
+  )
   const api = new FlowRunnerApi(server.url, { connections: s.concurrency + 8 })
   const wsBase = server.url.replace(/^http/, 'ws')
   try {
@@ -64,10 +54,6 @@ export async function countSingleTrips(
     for (const e of counted.errors.slice(0, 3)) io.log(`  error: ${e}`)
   } finally {
     await api.close()
-    await server.child.stop()
-    await server.cleanup()
-    await relay.close()
-    await schemas.drop()
-    io.live.delete(schemas)
+    await close()
   }
 }
