@@ -449,6 +449,8 @@ nodes:
     const grandchildren = (await Promise.all(items.filter((e) => e.status === 'cancelled').slice(0, 20).map((e) => childrenOf(fr, token, e.id)))).flatMap(
       (p) => p.executions
     )
+    const backwards = items.filter((e) => e.started_at !== null && e.completed_at !== null && Date.parse(e.started_at) > Date.parse(e.completed_at))
+    t.same(backwards.map((e) => `item ${e.item_index}: started ${e.started_at}, ended ${e.completed_at}`), [], 'no cancelled item was started after it ended')
     t.ok(grandchildren.length > 0, `${grandchildren.length} of the cancelled items had started their sub-flow`)
     t.ok(grandchildren.every((g) => g.status === 'cancelled'), 'which was cancelled too')
 
