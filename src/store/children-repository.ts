@@ -200,7 +200,9 @@ export class ChildrenRepository {
 
   /**
    * Cancels the live executions under `roots` (a visit's children, or every descendant of one execution),
-   * however deep, with a log line each. Returns those that had been given a job (the ones a worker may be
+   * however deep, with a log line each. The end time is the clock's when the row is written: a row that a
+   * worker marked running while this statement waited for it ends after it started, not at the statement's
+   * start. Returns those that had been given a job (the ones a worker may be
    * running, whose cancel must reach it).
    */
   async cancelUnder(roots: { visit: Visit } | { parentId: string }): Promise<string[]> {
@@ -215,7 +217,7 @@ export class ChildrenRepository {
          UNION ALL
          SELECT e.id FROM executions e JOIN tree t ON e.parent_id = t.id
        ), changed AS (
-         UPDATE executions e SET status = 'cancelled', next_node = NULL, completed_at = now(), updated_at = now()
+         UPDATE executions e SET status = 'cancelled', next_node = NULL, completed_at = clock_timestamp(), updated_at = now()
            FROM tree WHERE e.id = tree.id AND e.status IN ${LIVE_SQL}
          RETURNING e.id, e.job_id
        ), logged AS (

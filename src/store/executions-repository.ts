@@ -190,7 +190,7 @@ export class ExecutionsRepository {
     const { rows } = await this.db.query<{ n: number }>(
       withLogs(
         `UPDATE executions SET status = $2, error = COALESCE($3, error), node_id = COALESCE($4, node_id), next_node = NULL,
-                completed_at = now(), updated_at = now()
+                completed_at = clock_timestamp(), updated_at = now()
           WHERE id = $1 AND status IN ${LIVE_SQL}`,
         '$5',
         other?.sql
