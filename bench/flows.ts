@@ -11,7 +11,7 @@ import { closeGoals, fmtMb, fmtMs, type Goal } from './lib/report.js'
 import type { Inspector } from './lib/flow-inspector.js'
 import { restingRss } from './lib/rss.js'
 import { startSimulator } from './lib/targets.js'
-import { envNumber } from './lib/env.js'
+import { envCount, envNumber } from './lib/env.js'
 import { runFanout, type FanoutSettings } from './lib/fanout.js'
 import { countSingleTrips } from './lib/flow-trips.js'
 
@@ -49,13 +49,13 @@ import { countSingleTrips } from './lib/flow-trips.js'
  *                                forced GC (open two in Chrome DevTools, Memory, Comparison); taking one raises the
  *                                server's RSS for good (~130 MB), so RSS is not comparable in such a run
  *   BENCH_TRIP_EXECUTIONS (500)  trips: executions counted (after BENCH_TRIP_WARMUP (200)), at each BENCH_CONCURRENCY
- *   BENCH_TRIPS_TOP (12)         trips, fanout: the most frequent statements listed, per execution or item
+ *   BENCH_TRIPS_TOP (12)         trips, fanout: the most frequent statements listed, per execution or item (0: none)
  *   BENCH_FANOUT_ITEMS (10000)   fanout: items of the measured execution (after BENCH_FANOUT_WARMUP (1000) items)
  *   BENCH_FANOUT_CONCURRENCY (50) the foreach node's concurrency
  *   BENCH_FANOUT_WORKERS (50)    the server's FLOWRUNNER_CONCURRENCY (and account cap, BENCH_ACCOUNT_CONCURRENCY
  *                                otherwise): with the defaults' 10 (5 for one account) the items could not run 50 at once
  *   BENCH_FANOUT_PROBE_MS (50)   the /api/health probe's interval (20 per second)
- *   BENCH_FANOUT_TRIP_ITEMS (1000) items of the fan-out counted through the relay afterwards
+ *   BENCH_FANOUT_TRIP_ITEMS (1000) items of the fan-out counted through the relay afterwards (0: none)
  *
  * "At rest" memory is read after a full garbage collection that the bench forces through the server's inspector
  * (the server runs with --inspect on a loopback port, bench only): without it, RSS at rest says how far the heap
@@ -77,7 +77,7 @@ const settings = {
   accountConcurrency: process.env.BENCH_ACCOUNT_CONCURRENCY === undefined ? undefined : Math.round(envNumber('BENCH_ACCOUNT_CONCURRENCY', 1)),
   tripExecutions: Math.round(envNumber('BENCH_TRIP_EXECUTIONS', 500)),
   tripWarmup: Math.round(envNumber('BENCH_TRIP_WARMUP', 200)),
-  tripTop: Math.round(envNumber('BENCH_TRIPS_TOP', 12))
+  tripTop: envCount('BENCH_TRIPS_TOP', 12)
 }
 for (const b of settings.backends) if (b !== 'pglite' && b !== 'postgres') throw new Error(`unknown backend ${b}`)
 for (const c of settings.concurrencies) if (!Number.isInteger(c) || c < 1) throw new Error(`bad concurrency ${c}`)
@@ -90,7 +90,7 @@ const fanout: FanoutSettings = {
   workers: fanoutWorkers,
   accountConcurrency: settings.accountConcurrency ?? fanoutWorkers,
   probeMs: envNumber('BENCH_FANOUT_PROBE_MS', 50),
-  tripItems: Math.round(envNumber('BENCH_FANOUT_TRIP_ITEMS', 1000)),
+  tripItems: envCount('BENCH_FANOUT_TRIP_ITEMS', 1000),
   tripTop: settings.tripTop,
   databaseUrl: settings.databaseUrl,
   timeoutMs: 600_000
