@@ -202,10 +202,10 @@ export class ChildrenRepository {
    * Cancels the live executions under `roots` (a visit's children, or every descendant of one execution),
    * however deep, with a log line each. The end time is the clock's when the row is written: a row that a
    * worker marked running while this statement waited for it ends after it started, not at the statement's
-   * start. Returns those that had been given a job (the ones a worker may be
-   * running, whose cancel must reach it).
+   * start. Says how many it cancelled, and which had been given a job (those a worker may be running, whose
+   * cancel must reach it).
    */
-  async cancelUnder(roots: { visit: Visit } | { parentId: string }): Promise<string[]> {
+  async cancelUnder(roots: { visit: Visit } | { parentId: string }): Promise<{ changed: number; started: string[] }> {
     const [seed, params] =
       'visit' in roots
         ? [`SELECT id FROM executions WHERE ${OF_VISIT}`, [roots.visit.parentId, roots.visit.node, roots.visit.step]]
@@ -227,6 +227,6 @@ export class ChildrenRepository {
        SELECT id, job_id FROM changed`,
       [...params, 'Execution cancelled']
     )
-    return rows.filter((r) => r.job_id !== null).map((r) => r.id)
+    return { changed: rows.length, started: rows.filter((r) => r.job_id !== null).map((r) => r.id) }
   }
 }

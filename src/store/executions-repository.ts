@@ -25,6 +25,8 @@ const INSERT_EXECUTION = `INSERT INTO executions (id, flow_id, revision, account
 export interface ExecutionForRun {
   execution: Execution
   sealed: Map<string, SealedValue>
+  /** A child's parent has ended (cancelled, or failed) since the child was created: the child must not run. */
+  orphaned?: boolean
 }
 
 function insertParams(e: NewExecution): unknown[] {
@@ -71,14 +73,19 @@ export class ExecutionsRepository {
     return rows[0] === undefined ? undefined : toExecution(rows[0])
   }
 
-  /** The execution and its account's sealed secrets in one read: what a worker needs to run it. */
+  /**
+   * The execution and its account's sealed secrets in one read: what a worker needs to run it; for a child,
+   * whether its parent has ended meanwhile.
+   */
   async getForRun(id: string): Promise<ExecutionForRun | undefined> {
-    const { rows } = await this.db.query<ExecutionRow & { sealed: unknown }>(
-      `SELECT ${COLUMNS}, ${sealedSecretsJson('executions.account_id')} AS sealed FROM executions WHERE id = $1`,
+    const { rows } = await this.db.query<ExecutionRow & { sealed: unknown; orphaned: boolean }>(
+      `SELECT ${COLUMNS}, ${sealedSecretsJson('executions.account_id')} AS sealed,
+              parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM executions p WHERE p.id = executions.parent_id AND p.status IN ${LIVE_SQL}) AS orphaned
+         FROM executions WHERE id = $1`,
       [id]
     )
     const row = rows[0]
-    return row === undefined ? undefined : { execution: toExecution(row), sealed: sealedFromJson(row.sealed) }
+    return row === undefined ? undefined : { execution: toExecution(row), sealed: sealedFromJson(row.sealed), orphaned: row.orphaned }
   }
 
   /**

@@ -8,6 +8,8 @@ import type { OutgoingJob, StepJobs } from './step-jobs.js'
 
 /** How deep `flow` and `foreach` nodes may nest: an execution started from the API is at depth 0. */
 export const MAX_SUBFLOW_DEPTH = 5
+/** Sweeps of a visit's live children, at most (each catches children created during the one before). */
+export const MAX_CANCEL_PASSES = 10
 /** Failed items named in a `foreach` node's result (the rest are listed through the API). */
 const MAX_LISTED_ERRORS = 100
 
@@ -119,7 +121,12 @@ export class Children {
     const stopped = counts.failed + counts.cancelled > 0 && (wait.mode === 'flow' || wait.onItemError === 'fail')
     if (stopped && counts.completed + counts.failed + counts.cancelled < counts.total) {
       // the first failure woke the parent: the items still to finish are cancelled
-      this.deps.cancelled(await repo.cancelUnder({ visit }))
+      // again until a pass finds nothing: a child may have started one of its own while a pass ran
+      for (let pass = 0; pass < MAX_CANCEL_PASSES; pass++) {
+        const found = await repo.cancelUnder({ visit })
+        this.deps.cancelled(found.started)
+        if (found.changed === 0) break
+      }
       counts = await repo.counts(visit)
     }
     if (wait.mode === 'flow') {

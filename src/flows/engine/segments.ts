@@ -101,6 +101,11 @@ export class Segments {
     // a job superseded by a newer one (it expired while its worker still ran and was handed on) does nothing
     const current = loaded.jobId === null ? loaded.steps === job.data.step && loaded.attempt === job.data.attempt : loaded.jobId === job.id
     if (!current) return 'done'
+    // a child whose parent ended after the cancel that swept its siblings had read the tree: it never runs
+    if (found.orphaned === true) {
+      await transitions.cancelOrphan(loaded)
+      return 'done'
+    }
     let startedAt = loaded.startedAt
     if (loaded.status === 'queued' || loaded.status === 'waiting') {
       startedAt = (await transitions.markRunning(loaded.id)) ?? null

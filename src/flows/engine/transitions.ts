@@ -5,7 +5,7 @@ import { TERMINAL, type Execution, type NewExecution, type NewLog, type StepUpda
 import type { ExecutionForRun, ExecutionsRepository } from '../../store/executions-repository.js'
 import type { Owner } from '../../store/flows-repository.js'
 import type { NodeSpec } from '../definition-schema.js'
-import type { Children, PreparedSpawn } from './children.js'
+import { MAX_CANCEL_PASSES, type Children, type PreparedSpawn } from './children.js'
 import type { ExecutionEvent, ExecutionEvents } from './events.js'
 import { finalEvent, logLine } from './records.js'
 import type { OutgoingJob, StepJobs } from './step-jobs.js'
@@ -120,7 +120,9 @@ export class Transitions {
     // by the same statement
     const completeJob = !inline || next === undefined ? jobs.completeStatement(step.jobId) : undefined
     const saved = inline
-      ? await this.ending(execution, false, (repo) => repo.saveStep(execution.id, update, logs, completeJob))
+      ? next === undefined
+        ? await this.ending(execution, false, (repo) => repo.saveStep(execution.id, update, logs, completeJob))
+        : await executions.saveStep(execution.id, update, logs, completeJob)
       : await db.transaction(async (tx) => {
           const jobId = randomUUID()
           if (!(await executions.inTransaction(tx).saveStep(execution.id, { ...update, jobId }, logs, completeJob))) return false
@@ -219,9 +221,28 @@ export class Transitions {
     return ended
   }
 
-  /** Cancels what runs under an execution that ended (its children, theirs...), and tells whoever runs them. */
+  /**
+   * Cancels what runs under an execution that ended (its children, theirs...), and tells whoever runs them.
+   * A child created while a pass ran (its parent's spawn committed after the pass read the tree) is found by
+   * the next: passes repeat until one cancels nothing. One that still slips through never starts (cancelOrphan).
+   */
   private async cancelDescendants(id: string): Promise<void> {
-    this.cancelled(await this.deps.children.repository().cancelUnder({ parentId: id }))
+    const repo = this.deps.children.repository()
+    for (let pass = 0; pass < MAX_CANCEL_PASSES; pass++) {
+      const found = await repo.cancelUnder({ parentId: id })
+      this.cancelled(found.started)
+      if (found.changed === 0) return
+    }
+  }
+
+  /** A child found, as it was about to run, to have a parent that ended: it is cancelled, with what it started. */
+  async cancelOrphan(execution: Execution): Promise<void> {
+    const line = logLine(execution.id, 'info', 'Execution cancelled', { data: { reason: 'its parent execution had ended' } })
+    if (!(await this.deps.executions.finish(execution.id, 'cancelled', null, execution.nextNode, [line.row]))) return
+    this.stats.cancelled++
+    this.publish(line.event)
+    this.publishEnd({ id: execution.id, status: 'cancelled', result: null, error: null, nodeId: null }, undefined)
+    await this.cancelDescendants(execution.id)
   }
 
   /** Executions cancelled under a parent (their rows already say so): their nodes stop, subscribers hear it. */
