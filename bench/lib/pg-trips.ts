@@ -175,7 +175,7 @@ export class PgTripCounter {
     const statements = new Map<string, string>()
     let started = false
     const count = (sql: string | undefined): void => {
-      const key = sql === undefined ? '(unknown statement)' : fold(sql).slice(0, 160)
+      const key = sql === undefined ? '(unknown statement)' : fold(sql)
       counts.bySql.set(key, (counts.bySql.get(key) ?? 0) + 1)
     }
     const backend = new MessageReader(

@@ -52,5 +52,7 @@ export function printTrips(log: (line?: string) => void, what: string, d: TripCo
   log(`  ${per(d.trips)} round trips, ${per(d.statements)} statements, ${per(d.transactions)} transactions per ${unit}`)
   if (top <= 0) return
   log(`  statements per ${unit}, most frequent first:`)
-  for (const [n, sql] of topStatements(d, units, top)) log(`    ${n.toFixed(2).padStart(6)}  ${sql.length > 150 ? `${sql.slice(0, 147)}...` : sql}`)
+  // statements often share a long column list: their start and their end tell them apart
+  const short = (sql: string): string => (sql.length > 150 ? `${sql.slice(0, 95)} ... ${sql.slice(-50)}` : sql)
+  for (const [n, sql] of topStatements(d, units, top)) log(`    ${n.toFixed(2).padStart(6)}  ${short(sql)}`)
 }
