@@ -116,38 +116,40 @@ export class ChildrenRepository {
   }
 
   /**
-   * A child of the visit ended (its end is in this transaction): the parent counts it and, while it still
-   * waits, the next child without a job gets one. The parent wakes (`resumeJobId` becomes its job) when this
-   * was its last child, or when the child failed and the parent stops at the first failure. One statement:
-   * the parent's row is locked only until the commit that follows.
+   * A child of the visit ended (its end is in this transaction), first part: while the parent still waits,
+   * the next child without a job gets one. No lock on the parent: should the parent stop waiting meanwhile
+   * (its first failure woke it), the cancel that follows finds this child live and cancels it.
    */
-  async ended(visit: Visit, failed: boolean, resumeJobId: string): Promise<{ next: Dispatched | undefined; resume: { accountId: string; steps: number; attempt: number } | undefined }> {
-    const { rows } = await this.db.query<{ kind: 'next' | 'resume'; id: string; job_id: string; account_id: string; steps: number; attempt: number }>(
-      `WITH parent AS (
-         UPDATE executions p SET children_pending = p.children_pending - 1, updated_at = now(),
-                status = CASE WHEN p.children_pending <= 1 OR ($4::boolean AND p.waiting->>'onItemError' = 'fail') THEN 'running' ELSE p.status END,
-                job_id = CASE WHEN p.children_pending <= 1 OR ($4::boolean AND p.waiting->>'onItemError' = 'fail') THEN $5 ELSE p.job_id END
-          WHERE p.id = $1 AND p.status = 'waiting' AND p.waiting->>'kind' = 'children' AND p.waiting->>'node' = $2
-            AND p.steps = $3
-          RETURNING p.id, p.status, p.job_id, p.account_id, p.steps, p.attempt
-       ), next AS (
-         UPDATE executions c SET job_id = gen_random_uuid()::text, updated_at = now()
-          WHERE c.id = (SELECT id FROM executions WHERE ${OF_VISIT} AND status = 'queued' AND job_id IS NULL
-                         ORDER BY item_index LIMIT 1 FOR UPDATE SKIP LOCKED)
-            AND EXISTS (SELECT 1 FROM parent WHERE parent.status = 'waiting')
-          RETURNING c.id, c.job_id, c.account_id
-       )
-       SELECT 'next' AS kind, id, job_id, account_id, 0 AS steps, 0 AS attempt FROM next
-       UNION ALL
-       SELECT 'resume', id, job_id, account_id, steps, attempt FROM parent WHERE status = 'running'`,
+  async next(visit: Visit): Promise<Dispatched | undefined> {
+    const { rows } = await this.db.query<{ id: string; job_id: string; account_id: string }>(
+      `UPDATE executions c SET job_id = gen_random_uuid()::text, updated_at = now()
+        WHERE c.id = (SELECT id FROM executions WHERE ${OF_VISIT} AND status = 'queued' AND job_id IS NULL
+                       ORDER BY item_index LIMIT 1 FOR UPDATE SKIP LOCKED)
+          AND EXISTS (SELECT 1 FROM executions p WHERE p.id = $1 AND p.status = 'waiting')
+        RETURNING c.id, c.job_id, c.account_id`,
+      [visit.parentId, visit.node, visit.step]
+    )
+    const row = rows[0]
+    return row === undefined ? undefined : { id: row.id, jobId: row.job_id, accountId: row.account_id }
+  }
+
+  /**
+   * Second part, the last statement before the commit (it locks the parent's row until then, so siblings
+   * ending at once queue here only briefly): the parent counts the child, and wakes (`resumeJobId` becomes its
+   * job) when this was its last child, or when the child failed and the parent stops at the first failure.
+   * The SET is computed on the row as locked, so two children ending at once both count.
+   */
+  async count(visit: Visit, failed: boolean, resumeJobId: string): Promise<{ accountId: string; steps: number; attempt: number } | undefined> {
+    const { rows } = await this.db.query<{ status: string; account_id: string; steps: number; attempt: number }>(
+      `UPDATE executions p SET children_pending = p.children_pending - 1, updated_at = now(),
+              status = CASE WHEN p.children_pending <= 1 OR ($4::boolean AND p.waiting->>'onItemError' = 'fail') THEN 'running' ELSE p.status END,
+              job_id = CASE WHEN p.children_pending <= 1 OR ($4::boolean AND p.waiting->>'onItemError' = 'fail') THEN $5 ELSE p.job_id END
+        WHERE p.id = $1 AND p.status = 'waiting' AND p.waiting->>'kind' = 'children' AND p.waiting->>'node' = $2 AND p.steps = $3
+        RETURNING p.status, p.account_id, p.steps, p.attempt`,
       [visit.parentId, visit.node, visit.step, failed, resumeJobId]
     )
-    const next = rows.find((r) => r.kind === 'next')
-    const resume = rows.find((r) => r.kind === 'resume')
-    return {
-      next: next === undefined ? undefined : { id: next.id, jobId: next.job_id, accountId: next.account_id },
-      resume: resume === undefined ? undefined : { accountId: resume.account_id, steps: resume.steps, attempt: resume.attempt }
-    }
+    const row = rows[0]
+    return row?.status === 'running' ? { accountId: row.account_id, steps: row.steps, attempt: row.attempt } : undefined
   }
 
   /** How the visit's current children stand. */

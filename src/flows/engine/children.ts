@@ -100,17 +100,18 @@ export class Children {
   async ended(tx: Queryable, child: Execution, failed: boolean): Promise<boolean> {
     const link = child.parent
     if (link === null) return false
-    const resumeJobId = randomUUID()
     const visit = { parentId: link.parentId, node: link.parentNode, step: link.parentStep }
-    const { next, resume } = await this.repository(tx).ended(visit, failed, resumeJobId)
-    const jobs: Array<{ id: string; job: OutgoingJob }> = []
-    if (next !== undefined) jobs.push(await this.childJob(next, child.flowId, child.revision))
+    const repo = this.repository(tx)
+    // the next item first, then the count that locks the parent's row, last before the commit
+    const next = await repo.next(visit)
+    if (next !== undefined) await this.deps.jobs.sendMany(tx, [await this.childJob(next, child.flowId, child.revision)])
+    const resumeJobId = randomUUID()
+    const resume = await repo.count(visit, failed, resumeJobId)
     if (resume !== undefined) {
       const job = this.deps.jobs.jobOf({ executionId: link.parentId, accountId: resume.accountId, step: resume.steps, attempt: resume.attempt }, undefined)
-      jobs.push({ id: resumeJobId, job })
+      await this.deps.jobs.sendMany(tx, [{ id: resumeJobId, job }])
     }
-    await this.deps.jobs.sendMany(tx, jobs)
-    return jobs.length > 0
+    return next !== undefined || resume !== undefined
   }
 
   /** What a parent's node gets once its children have ended: their result, or its failure. */

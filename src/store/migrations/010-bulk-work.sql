@@ -23,5 +23,9 @@ ALTER TABLE executions
   -- children not yet finished, while the execution waits on them
   ADD COLUMN children_pending integer NOT NULL DEFAULT 0;
 
--- an execution's children in item order; the next item to start is the first queued one without a job
+-- an execution's children in item order
 CREATE INDEX executions_parent_idx ON executions (parent_id, parent_node, parent_step, item_index) WHERE parent_id IS NOT NULL;
+-- the children not started yet: the next item to start is the first of these, found without walking the
+-- started ones (on the index above, a 10,000-item fan-out's last lookups passed 10,000 rows each)
+CREATE INDEX executions_unstarted_idx ON executions (parent_id, parent_node, parent_step, item_index)
+  WHERE parent_id IS NOT NULL AND status = 'queued' AND job_id IS NULL AND NOT superseded;
