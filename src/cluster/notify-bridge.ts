@@ -1,4 +1,3 @@
-import { Mutex } from 'async-mutex'
 import pg from 'pg'
 import type { ExecutionEvent } from '../flows/engine/events.js'
 import type { Logger } from '../util/logger.js'
@@ -28,16 +27,17 @@ export interface BridgeOptions {
  * Carries execution events between replicas through PostgreSQL LISTEN/NOTIFY: every replica publishes what its
  * engine emits and delivers what the others emit to its own WebSocket subscribers (and its engine, for
  * cancels). One connection listens; one publishes, in order, so a subscriber sees an execution's events in the
- * order they happened. What is published in one tick travels together: events are packed into as few
- * notifications as fit, and all of them go out in one statement.
+ * order they happened. What is published in one tick (or while the previous send was in flight) travels
+ * together: events are packed into as few notifications as fit, and all of them go out in one statement.
  */
 export class NotifyBridge {
   private listener: pg.Client | undefined
   private publisher: pg.Client | undefined
-  /** One send at a time, in the order the ticks flushed, so replicas see an execution's events in order. */
-  private readonly sending = new Mutex()
-  /** Events published since the last flush; flushed once per tick. */
+  /** The send in flight, if any: one at a time, so replicas see an execution's events in order. */
+  private inFlight: Promise<void> | undefined
+  /** Events published and not sent yet: flushed at the next tick, or, while a send is in flight, after it. */
   private batch: ExecutionEvent[] = []
+  private scheduled = false
   private stopped = false
   private pruneTimer: NodeJS.Timeout | undefined
 
@@ -52,22 +52,35 @@ export class NotifyBridge {
 
   publish(event: ExecutionEvent): void {
     this.batch.push(event)
-    if (this.batch.length === 1) setImmediate(() => this.flush())
+    if (!this.scheduled && this.inFlight === undefined) {
+      this.scheduled = true
+      setImmediate(() => this.flush())
+    }
   }
 
+  /**
+   * Sends what was published, and then, if more came meanwhile, that too: under load a send carries what
+   * accumulated while the one before was in flight, so there are as few round trips as the database allows.
+   */
   private flush(): void {
+    this.scheduled = false
     const events = this.batch
-    if (events.length === 0) return
+    if (events.length === 0 || this.inFlight !== undefined) return
     this.batch = []
-    void this.sending.runExclusive(() => this.send(events)).catch((err: unknown) => this.options.log.warn({ err }, 'cluster: event publish failed'))
+    this.inFlight = this.send(events)
+      .catch((err: unknown) => this.options.log.warn({ err }, 'cluster: event publish failed'))
+      .finally(() => {
+        this.inFlight = undefined
+        if (this.batch.length > 0) this.flush()
+      })
   }
 
   async stop(): Promise<void> {
-    if (this.batch.length > 0) this.flush()
+    this.flush()
+    // every send queued before this one has gone out once the last one has
+    while (this.inFlight !== undefined) await this.inFlight
     this.stopped = true
     clearInterval(this.pruneTimer)
-    // unlocked only once every queued send has run
-    await this.sending.waitForUnlock()
     await Promise.all([this.listener?.end().catch(() => undefined), this.publisher?.end().catch(() => undefined)])
   }
 
