@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 /**
  * CPU time from /proc (Linux), so a result on a shared machine can be read in work per execution, which does
@@ -62,4 +62,30 @@ export class CpuMeter {
       machineBusy: machine1 === undefined || m0 === undefined || machine1.total === m0.total ? undefined : (machine1.busy - m0.busy) / (machine1.total - m0.total)
     }
   }
+}
+
+/**
+ * User + system CPU milliseconds used so far by every live process whose command is `comm` (e.g. `postgres`:
+ * the database's backends and background workers, whoever they serve). Processes that exited in between are
+ * not counted, so compare two readings over a window in which the set stays put (a pool's connections).
+ */
+export function commandCpuMs(comm: string): number | undefined {
+  let dirs: string[]
+  try {
+    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d))
+  } catch {
+    return undefined
+  }
+  let total = 0
+  for (const pid of dirs) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      total += (Number(fields[11]) + Number(fields[12])) * TICK_MS
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total
 }

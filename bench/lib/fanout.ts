@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { FlowRunnerApi, type ExecutionReply } from '../../dev/demo/flowrunner-api.js'
-import { CpuMeter } from './cpu.js'
+import { commandCpuMs, CpuMeter } from './cpu.js'
 import { retryShed } from './flow-load.js'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createSchemas, restingAfterGc, startFlowServer, type FlowServer, type PgSchemas } from './flow-server.js'
 import { HealthProbe } from './health-probe.js'
@@ -197,10 +197,13 @@ export async function runFanout(s: FanoutSettings, simUrl: string, io: Io): Prom
     const cpu = new CpuMeter(server.child.pid)
     peak.start()
     cpu.start()
+    const db0 = commandCpuMs('postgres')
     probe.start()
     const run = await fanOut(api, parentId, s.items, io, s.timeoutMs)
     const health = await probe.stop()
     const used = cpu.stop()
+    const db1 = commandCpuMs('postgres')
+    const dbMs = db0 === undefined || db1 === undefined ? undefined : db1 - db0
     peak.stop()
     const after = await footprint(s.databaseUrl, schemas)
     const rssAfter = await restingAfterGc(server)
@@ -218,7 +221,11 @@ export async function runFanout(s: FanoutSettings, simUrl: string, io: Io): Prom
     log(`${title}`)
     log(`  parent end to end   ${(e2eMs / 1000).toFixed(1)} s (created -> completed, server clock; client saw ${(run.clientMs / 1000).toFixed(1)} s, polling every 1 s)`)
     log(`  items/s             ${itemsPerS.toFixed(0)}`)
-    log(`  server CPU          ${used.serverMs === undefined ? 'n/a' : `${(used.serverMs / s.items).toFixed(2)} ms per item`}; machine busy ${used.machineBusy === undefined ? 'n/a' : `${Math.round(used.machineBusy * 100)}%`}`)
+    const perItem = (ms: number | undefined): string => (ms === undefined ? 'n/a' : `${(ms / s.items).toFixed(2)} ms`)
+    log(
+      `  CPU per item        server ${perItem(used.serverMs)}, PostgreSQL ${perItem(dbMs)} (all its processes, whoever they serve); ` +
+        `machine busy ${used.machineBusy === undefined ? 'n/a' : `${Math.round(used.machineBusy * 100)}%`}`
+    )
     log(`  server RSS          at rest ${mb(rssBefore)} before -> ${mb(rssAfter)} after (${growth === undefined ? 'n/a' : `${growth >= 0 ? '+' : ''}${fmtMb(growth)}`}), peak ${fmtMb(peak.peak)}`)
     log(
       `  rows per item       executions ${per(after.executions, before.executions)}, execution_logs ${per(after.logs, before.logs)}, ` +
