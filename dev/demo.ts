@@ -46,11 +46,19 @@ const env: NodeJS.ProcessEnv = {
   ...process.env
 }
 const config = load(env)
-await start(config, {
-  onClose: async () => {
-    await Promise.all([sim.close(), receiver.close()])
-  }
-})
+try {
+  await start(config, {
+    onClose: async () => {
+      await Promise.all([sim.close(), receiver.close()])
+    }
+  })
+} catch (err) {
+  // e.g. a database in .demo/data that a build with other migrations made
+  process.stderr.write(`\nThe demo's server did not start: ${(err as Error).message}\n`)
+  process.stderr.write(`(FlowRunner data an older build left in ${path.join(root, 'data')}? delete that folder and run the demo again)\n`)
+  await Promise.all([sim.close(), receiver.close()])
+  process.exit(1)
+}
 const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
 const wsBase = base.replace(/^http/, 'ws')
 
