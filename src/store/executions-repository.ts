@@ -27,6 +27,8 @@ export interface ExecutionForRun {
   sealed: Map<string, SealedValue>
   /** A child's parent has ended (cancelled, or failed) since the child was created: the child must not run. */
   orphaned?: boolean
+  /** Marked running by the read itself (the execution was queued or waiting for this job): its start time. */
+  startedAt?: Date
 }
 
 function insertParams(e: NewExecution): unknown[] {
@@ -75,17 +77,33 @@ export class ExecutionsRepository {
 
   /**
    * The execution and its account's sealed secrets in one read: what a worker needs to run it; for a child,
-   * whether its parent has ended meanwhile.
+   * whether its parent has ended meanwhile. With `jobId`, the job the worker holds, a queued or waiting
+   * execution that job owns is marked running in the same statement (`startedAt`: its start time; absent when
+   * nothing was marked, e.g. it was cancelled meanwhile).
    */
-  async getForRun(id: string): Promise<ExecutionForRun | undefined> {
-    const { rows } = await this.db.query<ExecutionRow & { sealed: unknown; orphaned: boolean }>(
-      `SELECT ${COLUMNS}, ${sealedSecretsJson('executions.account_id')} AS sealed,
-              parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM executions p WHERE p.id = executions.parent_id AND p.status IN ${LIVE_SQL}) AS orphaned
-         FROM executions WHERE id = $1`,
-      [id]
+  async getForRun(id: string, jobId?: string): Promise<ExecutionForRun | undefined> {
+    const { rows } = await this.db.query<ExecutionRow & { sealed: unknown; orphaned: boolean; started_now: Date | null }>(
+      `WITH target AS (
+         SELECT ${COLUMNS}, ${sealedSecretsJson('executions.account_id')} AS sealed,
+                parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM executions p WHERE p.id = executions.parent_id AND p.status IN ${LIVE_SQL}) AS orphaned
+           FROM executions WHERE id = $1
+       ), started AS (
+         UPDATE executions e SET status = 'running', started_at = COALESCE(e.started_at, now()), updated_at = now()
+           FROM target t
+          WHERE e.id = t.id AND $2::text IS NOT NULL AND e.job_id = $2 AND e.status IN ('queued', 'waiting') AND e.next_node IS NOT NULL AND NOT t.orphaned
+          RETURNING e.started_at
+       )
+       SELECT target.*, (SELECT started_at FROM started) AS started_now FROM target`,
+      [id, jobId ?? null]
     )
     const row = rows[0]
-    return row === undefined ? undefined : { execution: toExecution(row), sealed: sealedFromJson(row.sealed), orphaned: row.orphaned }
+    if (row === undefined) return undefined
+    return {
+      execution: toExecution(row),
+      sealed: sealedFromJson(row.sealed),
+      orphaned: row.orphaned,
+      ...(row.started_now === null ? {} : { startedAt: new Date(row.started_now) })
+    }
   }
 
   /**

@@ -94,7 +94,8 @@ export class Segments {
   private async segment(job: QueueJob<StepJob>, claimedAt: number, preloaded?: ExecutionForRun): Promise<Settled> {
     const { transitions } = this.deps
     // a job claimed as its execution was created comes with the execution as created
-    const found = preloaded ?? (await this.deps.executions.getForRun(job.data.executionId))
+    // read, and marked running when this job owns it, in one statement
+    const found = preloaded ?? (await this.deps.executions.getForRun(job.data.executionId, job.id))
     if (found === undefined) return 'done'
     const loaded = found.execution
     if (TERMINAL.has(loaded.status) || loaded.nextNode === null) return 'done'
@@ -106,8 +107,10 @@ export class Segments {
       await transitions.cancelOrphan(loaded)
       return 'done'
     }
-    let startedAt = loaded.startedAt
-    if (loaded.status === 'queued' || loaded.status === 'waiting') {
+    let startedAt = found.startedAt ?? loaded.startedAt
+    if ((loaded.status === 'queued' || loaded.status === 'waiting') && found.startedAt === undefined) {
+      // cancelled between the read and its update, or a row from before jobs were recorded on it
+      if (loaded.jobId !== null) return 'done'
       startedAt = (await transitions.markRunning(loaded.id)) ?? null
       if (startedAt === null) return 'done'
     }
