@@ -157,14 +157,13 @@ nodes:
     const socket = new WebSocket(`${b.url.replace('http', 'ws')}/ws/executions/${id}`, { headers: { authorization: `Bearer ${token}` } })
     const messages: Array<{ type: string }> = []
     const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)))
-    // A may have run the delay node before B's socket subscribed: then the state B sends on connect already
-    // names `done` as the next node, and no node_completed for `start` will come
+    // the delay waits at `start`: the state B sends on connect says so when A got there first, else the live
+    // update relayed from A does
     const delayed = new Promise<void>((resolve) =>
       socket.on('message', (data: Buffer) => {
-        const m = JSON.parse(data.toString()) as { type: string; node_id?: string }
+        const m = JSON.parse(data.toString()) as { type: string; status?: string; node_id?: string }
         messages.push(m)
-        if (m.type === 'node_completed' && m.node_id === 'start') resolve()
-        if (m.type === 'execution_update' && m.node_id === 'done') resolve()
+        if (m.type === 'execution_update' && m.status === 'waiting' && m.node_id === 'start') resolve()
       })
     )
     await delayed
