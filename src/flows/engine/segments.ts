@@ -2,16 +2,17 @@ import { hostname } from 'node:os'
 import type { QueueJob } from '../../queue/job-queue.js'
 import type { Logger } from '../../util/logger.js'
 import type { Config } from '../../config.js'
-import { DatabaseError } from '../../store/driver.js'
-import { TERMINAL, type Execution, type NewLog, type WaitState } from '../../store/execution-rows.js'
+import { TERMINAL, type Execution, type NewLog } from '../../store/execution-rows.js'
 import type { ExecutionForRun, ExecutionsRepository } from '../../store/executions-repository.js'
 import type { SealedValue } from '../../store/secrets-repository.js'
 import { isTransientError } from '../../store/transient-errors.js'
 import { checkJsonBounds, truncateText } from '../../util/json-bounds.js'
 import type { FlowSpec, NodeSpec } from '../definition-schema.js'
-import { NodeFailure, type NodeOutcome, type RunnableNode } from '../runtime/node-runtime.js'
+import { NodeFailure, type RunnableNode } from '../runtime/node-runtime.js'
 import { SecretMasker } from '../runtime/secret-masker.js'
 import type { Children } from './children.js'
+import { failUnsaved } from './fail-unsaved.js'
+import { resumeWait, startChildren } from './node-waits.js'
 import type { ExecutionEvent, ExecutionEvents } from './events.js'
 import { boundLogData, logLine } from './records.js'
 import type { SpecCache } from './spec-cache.js'
@@ -91,7 +92,22 @@ export class Segments {
     else if (settled === 'done') await this.deps.jobs.complete(job.id)
   }
 
+  /**
+   * The segment's abort controller is registered before the execution is read: a cancel that commits after
+   * the read (which then saw the execution live) reaches it, and no node starts.
+   */
   private async segment(job: QueueJob<StepJob>, claimedAt: number, preloaded?: ExecutionForRun): Promise<Settled> {
+    const id = job.data.executionId
+    const controller = new AbortController()
+    this.running.set(id, controller)
+    try {
+      return await this.runSegment(job, claimedAt, controller, preloaded)
+    } finally {
+      if (this.running.get(id) === controller) this.running.delete(id)
+    }
+  }
+
+  private async runSegment(job: QueueJob<StepJob>, claimedAt: number, controller: AbortController, preloaded?: ExecutionForRun): Promise<Settled> {
     const { transitions } = this.deps
     // a job claimed as its execution was created comes with the execution as created
     // read, and marked running when this job owns it, in one statement
@@ -118,8 +134,6 @@ export class Segments {
     const secrets = this.deps.openSecrets(loaded.accountId, found.sealed)
     const masker = new SecretMasker()
     for (const value of Object.values(secrets)) masker.add(value)
-    const controller = new AbortController()
-    this.running.set(loaded.id, controller)
     const run: SegmentRun = {
       spec,
       secrets,
@@ -146,9 +160,7 @@ export class Segments {
       // saved node; anything else (a value that can't be serialised or that the database refuses) would fail
       // the same way each time, running the node again (a webhook sent again) until the execution's deadline
       if (this.deps.stopping() || isTransientError(err)) throw err
-      return await this.failUnsaved(execution, run, err)
-    } finally {
-      this.running.delete(loaded.id)
+      return await failUnsaved({ log: this.deps.log, transitions }, execution, run, err)
     }
   }
 
@@ -171,6 +183,8 @@ export class Segments {
       await transitions.fail(execution, `Step limit of ${stepLimit} nodes exceeded`, null, undefined, pending)
       return 'done'
     }
+    // cancelled (or stopping) since the execution was read: no node starts
+    if (run.controller.signal.aborted) return run.controller.signal.reason === 'shutdown' ? 'retry-job' : 'done'
     const nodeId = execution.nextNode ?? ''
     const node = spec.nodes[nodeId]
     const type = node === undefined ? undefined : this.deps.nodeTypes.get(node.type)
@@ -199,7 +213,7 @@ export class Segments {
       publish(record('info', 'Node started', { worker: WORKER, ...(execution.attempt > 1 ? { attempt: execution.attempt } : {}) }))
       step = await runStep(this.deps, { execution, node, type, secrets: run.secrets, controller: run.controller, log: (level, message, data) => publish(record(level, message, data)) })
     } else {
-      step = await this.resume(execution, waited)
+      step = await resumeWait(this.deps.children, execution, waited)
     }
     if (step.kind === 'aborted') return step.reason === 'shutdown' ? 'retry-job' : 'done'
     // checked before anything copies or serialises the result: too large or too deep, the node failed
@@ -209,7 +223,7 @@ export class Segments {
     }
 
     if (step.kind === 'ok' && step.outcome.spawn !== undefined) {
-      const spawned = await this.spawn(execution, run, nodeId, node, step.outcome, record)
+      const spawned = await startChildren(this.deps, execution, { nodeId, node, jobId: run.jobId, pending: run.pending }, step.outcome, record)
       if (spawned === 'waiting') return 'completed'
       // cancelled meanwhile: nothing was saved, the job is completed as it ends
       if (spawned === 'lost') return 'done'
@@ -258,78 +272,11 @@ export class Segments {
     return 'done'
   }
 
-  /** The end of a node's wait: a delay's result, or what its children gave. */
-  private async resume(execution: Execution, waited: Exclude<WaitState, { kind: 'retry' }>): Promise<Extract<StepResult, { kind: 'ok' | 'failed' }>> {
-    const durationMs = Date.now() - waited.since
-    if (waited.kind === 'delay') return { kind: 'ok', outcome: { result: { delayed_ms: waited.until - waited.since } }, durationMs }
-    const collected = await this.deps.children.collect(execution, waited)
-    return collected.ok ? { kind: 'ok', outcome: collected.outcome, durationMs } : { kind: 'failed', failure: collected.failure, durationMs }
-  }
-
-  /**
-   * Starts a node's children and leaves the execution waiting for them ('waiting': the job is completed;
-   * 'lost': the execution was cancelled meanwhile and nothing was saved).
-   * When there is nothing to wait for (no items, or all reused from the execution re-run), or the spawn is
-   * refused (depth, unknown flow), the node's outcome is returned instead.
-   */
-  private async spawn(
-    execution: Execution,
-    run: SegmentRun,
-    nodeId: string,
-    node: NodeSpec,
-    outcome: NodeOutcome,
-    record: (level: NewLog['level'], message: string, data?: Record<string, unknown>) => ExecutionEvent
-  ): Promise<Extract<StepResult, { kind: 'ok' | 'failed' }> | 'waiting' | 'lost'> {
-    const request = outcome.spawn
-    const started = Date.now()
-    if (request === undefined) return { kind: 'ok', outcome, durationMs: 0 }
-    let prepared
-    try {
-      prepared = await this.deps.children.prepare(execution, nodeId, request)
-    } catch (err) {
-      if (err instanceof NodeFailure) return { kind: 'failed', failure: err, durationMs: Date.now() - started }
-      throw err
-    }
-    const line = record('info', `Starting ${request.inputs.length} child execution${request.inputs.length === 1 ? '' : 's'}`, {
-      flow_id: prepared.create.flowId,
-      items: request.inputs.length,
-      concurrency: request.concurrency
-    })
-    const waiting = await this.deps.transitions.waitForChildren(execution, node.type, prepared, run.jobId, run.pending, line)
-    return waiting === 'none' ? this.resume(execution, prepared.state) : waiting
-  }
-
   /** The failure of a node whose result is too large or too deep to store (the execution's result too, when it is the last). */
   private oversized(result: unknown): NodeFailure | undefined {
     const { maxResultBytes, maxDepth } = this.deps.limits
     const verdict = checkJsonBounds(result ?? null, { maxBytes: maxResultBytes, maxDepth }, 'Node result')
     return verdict.ok ? undefined : new NodeFailure(`${verdict.code}: ${verdict.message}`, false, { code: verdict.code })
-  }
-
-  /**
-   * Fails an execution whose step could not be saved or settled for a reason that is not transient, and
-   * completes its job in the same statement: nothing is retried that would fail the same way. The segment's
-   * unsaved lines are dropped (they may be what the database refused). Should even that fail, the job is
-   * completed anyway and the execution is left to the deadline sweep.
-   */
-  private async failUnsaved(execution: Execution, run: SegmentRun, err: unknown): Promise<Settled> {
-    const nodeId = execution.nextNode
-    const nodeType = nodeId === null ? undefined : run.spec.nodes[nodeId]?.type
-    const e = err instanceof Error ? err : new Error(String(err))
-    const cause = e instanceof DatabaseError ? `${e.message}, SQLSTATE ${e.code ?? '?'}` : `${e.name}: ${e.message}`
-    // database and serialisation messages name types and limits, not values; masked and cut all the same
-    const masked = truncateText(run.masker.text(cause), 200)
-    const error = `internal_error: the step${nodeId === null ? '' : ` of node ${nodeId}`} could not be saved (${masked})`
-    run.pending.length = 0
-    this.deps.log.error({ executionId: execution.id, nodeId, cause: masked }, 'flowrunner: a step could not be saved; its execution failed')
-    const line = logLine(execution.id, 'error', 'Node failed', { nodeId: nodeId ?? undefined, nodeType, data: { error, code: 'internal_error' } })
-    try {
-      await this.deps.transitions.fail(execution, error, nodeId, nodeType, [line.row], [line.event], run.jobId)
-      return 'completed'
-    } catch (failErr) {
-      if (isTransientError(failErr)) throw failErr
-      return 'done'
-    }
   }
 
   /** Saves the node's result and goes on: in this segment when it can, else the segment ends. */
