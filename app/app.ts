@@ -10,6 +10,7 @@ import flowAccounts from '../plugins/flow-accounts.js'
 import flowAuth from '../plugins/flow-auth.js'
 import flowDefinitions from '../plugins/flow-definitions.js'
 import flowEngine from '../plugins/flow-engine.js'
+import flowTriggers from '../plugins/flow-triggers.js'
 import flowSecrets from '../plugins/flow-secrets.js'
 import jsonBody from '../plugins/json-body.js'
 import loadShedding from '../plugins/load-shedding.js'
@@ -67,6 +68,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(clusterEvents)
   await fastify.register(flowEngine)
   await fastify.register(executionsService)
+  await fastify.register(flowTriggers)
 
   await fastify.register(gateway)
   await fastify.register(flowRunnerApi)

@@ -63,6 +63,7 @@ export const EnvSchema = Type.Object({
   FLOWRUNNER_POLL_MS: Type.Integer({ default: 1000, minimum: 50, maximum: 60000 }),
   FLOWRUNNER_QUEUE_SCHEMA: Type.String({ default: 'pgboss', pattern: '^[a-z_][a-z0-9_]{0,62}$' }),
   FLOWRUNNER_WORKER: Type.Boolean({ default: true }),
+  FLOWRUNNER_HOOK_RATE_LIMIT: Type.Integer({ default: 100, minimum: 1, maximum: 100000 }),
   // isolation: what one flow may use (issue 19)
   FLOWRUNNER_ACCOUNT_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   FLOWRUNNER_EXPRESSION_TIMEOUT: Type.Integer({ default: 1000, minimum: 10, maximum: 60000 }),
@@ -199,8 +200,10 @@ function settingsFrom(e: Env) {
       nodeTimeoutMs: e.FLOWRUNNER_NODE_TIMEOUT,
       pollIntervalMs: e.FLOWRUNNER_POLL_MS,
       queueSchema: e.FLOWRUNNER_QUEUE_SCHEMA,
-      /** Whether this process works executions (an API-only replica sets false). */
+      /** Whether this process works executions and fires schedules (an API-only replica sets false). */
       worker: e.FLOWRUNNER_WORKER,
+      /** Requests a second each inbound webhook takes on one replica (a token bucket). */
+      hookRateLimit: e.FLOWRUNNER_HOOK_RATE_LIMIT,
       /** Running executions one account may hold on this replica; default half the slots (at least one). */
       accountConcurrency: e.FLOWRUNNER_ACCOUNT_CONCURRENCY ?? Math.max(1, Math.ceil(e.FLOWRUNNER_CONCURRENCY / 2)),
       /** Flow expressions run in worker threads under these limits. */

@@ -20,7 +20,11 @@ const STATUS = {
   // load shedding: this replica is past its event-loop or memory limits
   overloaded: 503,
   // FlowRunner (/api/v1)
-  invalid_request: 400
+  invalid_request: 400,
+  // an inbound webhook without a valid X-FlowRunner-Signature
+  invalid_signature: 401,
+  // an Idempotency-Key used again with a different request
+  idempotency_key_reused: 422
 } as const satisfies Record<string, number>
 
 export type ErrorCode = keyof typeof STATUS

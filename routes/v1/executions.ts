@@ -5,22 +5,14 @@ import { domainError } from '../../src/errors.js'
 import { parseDuration } from '../../src/flows/duration.js'
 import type { ChildCounts, Execution } from '../../src/flows/executions-service.js'
 import { checkRunInput } from '../../src/flows/run-input.js'
-import { errors, IdParams, MessageSchema, page, PageQuery } from './schemas.js'
+import { IdempotencyKeyHeaders, idempotencyKey } from './idempotency.js'
+import { errors, IdParams, MessageSchema, page, PageQuery, REPLAYED_HEADER, runReply, RunReply, StatusSchema } from './schemas.js'
 
 const Timestamp = Type.String({ format: 'date-time' })
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
-const StatusSchema = Type.Union([
-  Type.Literal('queued'),
-  Type.Literal('running'),
-  Type.Literal('waiting'),
-  Type.Literal('completed'),
-  Type.Literal('failed'),
-  Type.Literal('cancelled')
-])
 const LevelSchema = Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')])
 
 const RunBody = Type.Object({ input: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false })
-const RunReply = Type.Object({ execution_id: Type.String(), flow_id: Type.String(), status: StatusSchema, created_at: Timestamp })
 /** The longest `?wait` a run may ask for. */
 const MAX_WAIT_MS = 60_000
 const RunQuery = Type.Object(
@@ -57,7 +49,13 @@ const ExecutionSummary = Type.Object({
   node_id: Type.Optional(Type.String()),
   parent_id: Nullable(Type.String({ description: 'The execution whose flow or foreach node started this one' })),
   item_index: Nullable(Type.Integer({ description: "The item's position, for a foreach node's child" })),
-  rerun_of: Nullable(Type.String({ description: 'The execution this one re-runs' }))
+  rerun_of: Nullable(Type.String({ description: 'The execution this one re-runs' })),
+  trigger: Nullable(
+    Type.Object(
+      { type: Type.Union([Type.Literal('schedule'), Type.Literal('webhook')]), id: Type.String(), tick: Type.Optional(Timestamp) },
+      { description: "The trigger that started it (a schedule's tick); null for a run through the API" }
+    )
+  )
 })
 const ChildCountsSchema = Type.Object(
   {
@@ -111,16 +109,13 @@ function summary(e: Execution): typeof ExecutionSummary.static {
     ...(e.nodeId === null ? {} : { node_id: e.nodeId }),
     parent_id: e.parent?.parentId ?? null,
     item_index: e.parent?.itemIndex ?? null,
-    rerun_of: e.rerunOf
+    rerun_of: e.rerunOf,
+    trigger: e.triggeredBy
   }
 }
 
 function detail(e: Execution, children: ChildCounts | undefined): typeof ExecutionDetail.static {
   return { ...summary(e), input: e.input, result: e.result ?? null, ...(children === undefined ? {} : { children }) }
-}
-
-function runReply(e: Execution): typeof RunReply.static {
-  return { execution_id: e.id, flow_id: e.flowId, status: e.status, created_at: e.createdAt.toISOString() }
 }
 
 /** Milliseconds of a `?wait`, or 400. */
@@ -147,18 +142,29 @@ const executions: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['flowrunner'],
         summary: 'Run a flow',
-        description: 'With `?wait`, answers 200 with the execution once it has ended within the wait, else 202; the wait holds no worker.',
+        description:
+          'With `?wait`, answers 200 with the execution once it has ended within the wait, else 202; the wait holds no worker. An Idempotency-Key returns the execution the first request with it created (24 h, per flow), with Idempotent-Replayed: true; the same key with another input is 422.',
         params: IdParams,
         querystring: RunQuery,
+        headers: IdempotencyKeyHeaders,
         body: RunBody,
-        response: { 200: ExecutionDetail, 201: RunReply, 202: RunReply, ...errors(400, 401, 404, 413) }
+        response: { 200: ExecutionDetail, 201: RunReply, 202: RunReply, ...errors(400, 401, 404, 413, 422) }
       }
     },
     async (request, reply) => {
       const wait = request.query.wait === undefined ? undefined : waitMs(request.query.wait)
-      checkRunInput(request.body?.input ?? {}, app.config.flowRunner.limits)
+      const key = idempotencyKey(request.headers)
+      const input = request.body?.input ?? {}
+      checkRunInput(input, app.config.flowRunner.limits)
       const flow = await app.flows.get(principalOf(request), request.params.id)
-      const execution = await app.engine.run({ id: flow.id, revision: flow.revision, accountId: flow.accountId }, request.body?.input ?? {})
+      const target = { id: flow.id, revision: flow.revision, accountId: flow.accountId }
+      let execution: Execution
+      if (key === undefined) execution = await app.engine.run(target, input)
+      else {
+        const started = await app.triggers.runOnce(target, input, key)
+        execution = started.execution
+        if (started.replayed) reply.header(REPLAYED_HEADER, 'true')
+      }
       if (wait === undefined) return reply.code(201).send(runReply(execution))
       // the wait ends early when the client goes away
       const gone = new AbortController()

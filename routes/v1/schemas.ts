@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { Account } from '../../src/accounts/account-service.js'
+import type { Execution } from '../../src/flows/executions-service.js'
 import type { Flow, FlowRevision } from '../../src/flows/flow-service.js'
 import type { SecretInfo } from '../../src/secrets/secret-service.js'
 
@@ -7,7 +8,7 @@ import type { SecretInfo } from '../../src/secrets/secret-service.js'
 export const ErrorSchema = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'unauthorized, forbidden, not_found, invalid_request, validation_error, conflict, payload_too_large, rate_limited, internal_error' }),
+      code: Type.String({ description: 'unauthorized, forbidden, not_found, invalid_request, validation_error, conflict, payload_too_large, rate_limited, invalid_signature, idempotency_key_reused, internal_error' }),
       message: Type.String(),
       details: Type.Unknown({ description: 'e.g. { field, reason }; for flow definitions also line, column and every error' })
     })
@@ -22,8 +23,8 @@ const errorDescriptions: Record<number, string> = {
   404: 'Not found',
   409: 'Conflicts with the current state',
   413: 'The request or its input is too large',
-  422: 'The flow definition failed validation',
-  429: 'Too many failed logins'
+  422: 'Validation failed: a flow definition, or an Idempotency-Key reused with a different request',
+  429: 'Too many requests (failed logins, or a webhook past its rate)'
 }
 
 /** Error replies for the given statuses, for a route's `response`. */
@@ -126,6 +127,27 @@ export function versionReply(r: FlowRevision): typeof FlowVersionSchema.static {
     created_at: r.createdAt.toISOString()
   }
 }
+
+// executions
+
+export const StatusSchema = Type.Union([
+  Type.Literal('queued'),
+  Type.Literal('running'),
+  Type.Literal('waiting'),
+  Type.Literal('completed'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled')
+])
+
+/** What starting an execution answers (a run, a re-run, an inbound webhook). */
+export const RunReply = Type.Object({ execution_id: Type.String(), flow_id: Type.String(), status: StatusSchema, created_at: Timestamp })
+
+export function runReply(e: Execution): typeof RunReply.static {
+  return { execution_id: e.id, flow_id: e.flowId, status: e.status, created_at: e.createdAt.toISOString() }
+}
+
+/** Present on a reply an Idempotency-Key answered with an earlier request's execution. */
+export const REPLAYED_HEADER = 'idempotent-replayed'
 
 // secrets
 

@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DurationSchema } from './duration.js'
+import { TriggersSchema, type TriggerSpec } from './triggers/trigger-schema.js'
 
-/** Node ids are what expressions write after `nodes.`; `-` is allowed (then written nodes.`my-node`). */
-export const NODE_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/
+export { NODE_ID_PATTERN } from './ids.js'
 
 export const RetrySchema = Type.Object(
   {
@@ -39,7 +39,9 @@ export const MetadataSchema = Type.Object(
 export const FlowDefinitionSchema = Type.Object(
   {
     metadata: MetadataSchema,
-    nodes: Type.Record(Type.String(), NodeSchema, { minProperties: 1 })
+    nodes: Type.Record(Type.String(), NodeSchema, { minProperties: 1 }),
+    /** Schedules and inbound webhooks that start the flow (triggers/). */
+    triggers: Type.Optional(TriggersSchema)
   },
   { additionalProperties: false }
 )
@@ -61,4 +63,6 @@ export interface FlowSpec {
   /** The resolved start node id. */
   start: string
   nodes: Record<string, NodeSpec>
+  /** Absent in specs saved before triggers existed. */
+  triggers?: TriggerSpec[]
 }

@@ -3,8 +3,9 @@ import type { Principal } from '../accounts/account-service.js'
 import { domainError } from '../errors.js'
 import { AccountsRepository, type Role } from '../store/accounts-repository.js'
 import type { Driver } from '../store/driver.js'
-import { FlowsRepository, type Flow, type FlowContent, type FlowRevision, type Owner } from '../store/flows-repository.js'
+import { FlowsRepository, type Also, type Flow, type FlowContent, type FlowRevision, type Owner } from '../store/flows-repository.js'
 import type { FlowSpec } from './definition-schema.js'
+import { syncTriggers } from './triggers/trigger-sync.js'
 import { validateDefinition, type ValidationContext } from './validate-definition.js'
 
 /** What the routes shape replies from. */
@@ -34,6 +35,11 @@ export interface FlowServiceContext {
 export interface Page {
   limit: number
   offset: number
+}
+
+/** The save's trigger rows become the spec's, in the save's transaction. */
+function withTriggers(spec: FlowSpec): Also {
+  return (tx, flowId) => syncTriggers(tx, flowId, spec.triggers ?? [], new Date())
 }
 
 function owner(actor: Principal): Owner {
@@ -98,7 +104,7 @@ export class FlowService {
       tags: [...new Set(input.tags ?? [])],
       definition: input.definition,
       spec
-    })
+    }, withTriggers(spec))
   }
 
   /**
@@ -131,7 +137,7 @@ export class FlowService {
         spec: revision.spec
       }
     }
-    const updated = await this.repo.update(id, owner(actor), content, actor.id)
+    const updated = await this.repo.update(id, owner(actor), content, actor.id, withTriggers(content.spec as FlowSpec))
     if (updated === undefined) throw notFound()
     return updated
   }

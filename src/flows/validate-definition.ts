@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js'
 import { ExpressionError, parseTemplate } from './expressions.js'
 import { nodeTypes } from './nodes/index.js'
 import type { NodeType } from './nodes/node-type.js'
+import { checkTriggers } from './triggers/check-triggers.js'
 
 /** One problem, located by its field path in the definition and, when known, its line and column. */
 export interface DefinitionIssue {
@@ -208,6 +209,8 @@ export function validateDefinition(source: string, ctx: ValidationContext): Vali
   }
   const start = resolveStart(def)
   if ('reason' in start) issues.push({ path: ['metadata', 'start'], reason: start.reason })
+  const triggers = checkTriggers(def.triggers ?? [])
+  issues.push(...triggers.issues)
   if (issues.length > 0 || 'reason' in start) return { ok: false, issues: located(issues) }
-  return { ok: true, spec: { metadata: def.metadata, start: start.start, nodes } }
+  return { ok: true, spec: { metadata: def.metadata, start: start.start, nodes, triggers: triggers.specs } }
 }

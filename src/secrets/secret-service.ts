@@ -72,6 +72,12 @@ export class SecretService {
     return this.open(accountId, await new SecretsRepository(this.db).sealedValues(accountId))
   }
 
+  /** One secret in plain text (a webhook's signing key), or undefined when the account has none by that key. */
+  async value(accountId: string, key: string): Promise<string | undefined> {
+    const sealed = await new SecretsRepository(this.db).sealedValue(accountId, key)
+    return sealed === undefined ? undefined : this.vault.open(accountId, key, sealed)
+  }
+
   /** `resolve` for sealed values the caller has already read (with the execution they belong to). */
   open(accountId: string, sealed: ReadonlyMap<string, SealedValue>): Record<string, string> {
     const values: Record<string, string> = Object.create(null) as Record<string, string>

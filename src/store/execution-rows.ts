@@ -45,6 +45,16 @@ export interface Execution {
   depth: number
   rerunOf: string | null
   waiting: WaitState | null
+  /** The trigger that started it: `{type, id, tick?}`; null for a run through the API or a child. */
+  triggeredBy: TriggeredBy | null
+}
+
+/** What an execution records of the schedule or webhook that started it. */
+export interface TriggeredBy {
+  type: 'schedule' | 'webhook'
+  id: string
+  /** The schedule's tick, ISO 8601. */
+  tick?: string
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
@@ -96,10 +106,11 @@ export interface ExecutionRow {
   depth: number
   rerun_of: string | null
   waiting: WaitState | null
+  triggered_by: TriggeredBy | null
 }
 
 export const COLUMNS =
-  'id, flow_id, revision, account_id, status, input, result, error, node_id, next_node, attempt, nodes, steps, last_node, created_at, started_at, completed_at, deadline_at, job_id, parent_id, parent_node, parent_step, item_index, depth, rerun_of, waiting'
+  'id, flow_id, revision, account_id, status, input, result, error, node_id, next_node, attempt, nodes, steps, last_node, created_at, started_at, completed_at, deadline_at, job_id, parent_id, parent_node, parent_step, item_index, depth, rerun_of, waiting, triggered_by'
 
 export function toExecution(r: ExecutionRow): Execution {
   return {
@@ -128,7 +139,8 @@ export function toExecution(r: ExecutionRow): Execution {
         : { parentId: r.parent_id, parentNode: r.parent_node ?? '', parentStep: r.parent_step ?? 0, itemIndex: r.item_index ?? 0 },
     depth: r.depth,
     rerunOf: r.rerun_of,
-    waiting: r.waiting
+    waiting: r.waiting,
+    triggeredBy: r.triggered_by
   }
 }
 
@@ -153,4 +165,5 @@ export interface NewExecution extends Pick<Execution, 'id' | 'flowId' | 'revisio
   /** A re-run: the original, and the node results carried over from it. */
   rerunOf?: string
   nodes?: Record<string, unknown>
+  triggeredBy?: TriggeredBy
 }

@@ -18,8 +18,8 @@ import { logsParam, withLogs, type AlsoStatement } from './execution-log-sql.js'
 import type { Owner } from './flows-repository.js'
 import { sealedFromJson, sealedSecretsJson, type SealedValue } from './secrets-repository.js'
 
-const INSERT_EXECUTION = `INSERT INTO executions (id, flow_id, revision, account_id, status, input, next_node, deadline_at, started_at, job_id, rerun_of, nodes)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, CASE WHEN $5 = 'running' THEN now() END, $9, $10, $11::jsonb)`
+const INSERT_EXECUTION = `INSERT INTO executions (id, flow_id, revision, account_id, status, input, next_node, deadline_at, started_at, job_id, rerun_of, nodes, triggered_by)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, CASE WHEN $5 = 'running' THEN now() END, $9, $10, $11::jsonb, $12::jsonb)`
 
 /** An execution and its account's sealed secrets: what a worker reads before it runs a job. */
 export interface ExecutionForRun {
@@ -32,7 +32,7 @@ export interface ExecutionForRun {
 }
 
 function insertParams(e: NewExecution): unknown[] {
-  return [e.id, e.flowId, e.revision, e.accountId, e.status, JSON.stringify(e.input ?? {}), e.startNode, e.deadlineAt, e.jobId, e.rerunOf ?? null, JSON.stringify(e.nodes ?? {})]
+  return [e.id, e.flowId, e.revision, e.accountId, e.status, JSON.stringify(e.input ?? {}), e.startNode, e.deadlineAt, e.jobId, e.rerunOf ?? null, JSON.stringify(e.nodes ?? {}), e.triggeredBy === undefined ? null : JSON.stringify(e.triggeredBy)]
 }
 
 /** Executions and their log lines; every state change writes its log lines in the same statement. */

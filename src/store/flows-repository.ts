@@ -86,6 +86,9 @@ function toRevision(r: RevisionRow): FlowRevision {
   }
 }
 
+/** More writes for a save's transaction, given the flow id. */
+export type Also = (tx: Queryable, flowId: string) => Promise<void>
+
 /** `null` means any owner (an admin's view); otherwise only that account's flows exist. */
 export type Owner = string | null
 
@@ -100,7 +103,8 @@ async function insertRevision(tx: Queryable, flowId: string, revision: number, c
 export class FlowsRepository {
   constructor(private readonly db: Driver) {}
 
-  async create(id: string, accountId: string, content: FlowContent): Promise<Flow> {
+  /** `also` writes what must commit with the flow (its triggers), on the transaction. */
+  async create(id: string, accountId: string, content: FlowContent, also?: Also): Promise<Flow> {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<FlowRow>(
         `INSERT INTO flows (id, account_id, name, description, version, tags, definition, revision)
@@ -108,12 +112,13 @@ export class FlowsRepository {
         [id, accountId, content.name, content.description, content.version, JSON.stringify(content.tags), content.definition]
       )
       await insertRevision(tx, id, 1, content, accountId)
+      await also?.(tx, id)
       return toFlow(rows[0] as FlowRow)
     })
   }
 
   /** Writes the new state and its revision together; the row lock orders concurrent saves of one flow. */
-  async update(id: string, owner: Owner, content: FlowContent, authorId: string): Promise<Flow | undefined> {
+  async update(id: string, owner: Owner, content: FlowContent, authorId: string, also?: Also): Promise<Flow | undefined> {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<FlowRow>(
         `UPDATE flows SET name = $3, description = $4, version = $5, tags = $6::jsonb, definition = $7,
@@ -125,6 +130,7 @@ export class FlowsRepository {
       const row = rows[0]
       if (row === undefined) return undefined
       await insertRevision(tx, id, row.revision, content, authorId)
+      await also?.(tx, id)
       return toFlow(row)
     })
   }

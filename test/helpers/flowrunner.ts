@@ -145,7 +145,7 @@ export interface FlowRunner {
   dir: string
   backend: Backend
   admin: TestUser
-  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, options?: RequestOptions): Promise<LightMyRequestResponse>
+  request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, options?: RequestOptions): Promise<LightMyRequestResponse>
   login(email: string, password: string): Promise<string>
   /** A new `user` account (created by the admin) with a token. */
   createUser(label?: string): Promise<TestUser>

@@ -38,6 +38,7 @@ function execution(over: Partial<Execution> = {}): Execution {
     parent: null,
     depth: 0,
     rerunOf: null,
+    triggeredBy: null,
     waiting: null,
     ...over
   }

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import type { Agent } from 'undici'
 import type { JobQueue, QueueJob } from '../../queue/job-queue.js'
-import type { Driver } from '../../store/driver.js'
-import type { Execution, NewExecution } from '../../store/execution-rows.js'
+import type { Driver, Queryable } from '../../store/driver.js'
+import type { Execution, NewExecution, TriggeredBy } from '../../store/execution-rows.js'
 import type { ExecutionsRepository } from '../../store/executions-repository.js'
 import type { Owner } from '../../store/flows-repository.js'
 import type { SealedValue } from '../../store/secrets-repository.js'
 import type { Logger } from '../../util/logger.js'
-import type { FlowSpec } from '../definition-schema.js'
+import type { FlowSpec, NodeSpec } from '../definition-schema.js'
 import type { RerunPlan } from '../rerun-plan.js'
 import type { ExpressionPool } from '../runtime/expression-pool.js'
 import type { RunContext, RunnableNode } from '../runtime/node-runtime.js'
 import type { ExecutionEvents } from './events.js'
+import { IdempotencyRepository } from '../../store/idempotency-repository.js'
 import { Housekeeping } from './housekeeping.js'
 import { Segments, type SegmentDeps } from './segments.js'
 import { SpecCache } from './spec-cache.js'
@@ -125,7 +126,10 @@ export class Engine {
       stopping: () => this.worker.stopped,
       kick: () => this.worker.kick()
     })
-    this.housekeeping = new Housekeeping({ executions: deps.executions, transitions: this.transitions, retentionDays: settings.retentionDays, log: deps.log })
+    this.housekeeping = new Housekeeping({
+      executions: deps.executions,
+      idempotency: new IdempotencyRepository(deps.db),
+      transitions: this.transitions, retentionDays: settings.retentionDays, log: deps.log })
   }
 
   /** Executions this replica started, and those it saw end. */
@@ -166,6 +170,42 @@ export class Engine {
    */
   async rerun(original: Execution, plan: RerunPlan): Promise<Execution> {
     return this.begin({ id: original.flowId, revision: plan.revision, accountId: original.accountId }, plan.input, plan.startNode, { rerunOf: original.id, nodes: plan.nodes })
+  }
+
+  /**
+   * Creates an execution inside the caller's transaction, so that it exists exactly when what else the
+   * transaction writes does (a schedule's tick moving on, an idempotency key claimed). `start` is the
+   * revision's start node. Call `created` once the transaction has committed.
+   */
+  async createIn(
+    tx: Queryable,
+    flow: { id: string; revision: number; accountId: string },
+    start: { id: string; node: NodeSpec | undefined },
+    input: unknown,
+    triggeredBy: TriggeredBy | undefined,
+    id = `exec-${randomUUID()}`
+  ): Promise<Execution> {
+    const row: NewExecution = {
+      id,
+      flowId: flow.id,
+      revision: flow.revision,
+      accountId: flow.accountId,
+      status: 'queued',
+      input: input ?? {},
+      startNode: start.id,
+      deadlineAt: new Date(Date.now() + this.deps.settings.executionTimeoutMs),
+      jobId: randomUUID(),
+      ...(triggeredBy === undefined ? {} : { triggeredBy })
+    }
+    const first = this.jobs.jobOf({ executionId: row.id, accountId: flow.accountId, step: 0, attempt: 1 }, start.node)
+    return this.transitions.createIn(tx, row, first)
+  }
+
+  /** `n` executions made by `createIn` committed: counted, and the worker looks for their jobs now. */
+  created(n: number): void {
+    if (n === 0) return
+    this.transitions.counted(n)
+    this.worker.kick()
   }
 
   /** A flow revision's spec (cached). */

@@ -1,4 +1,5 @@
 import type { ExecutionsRepository } from '../../store/executions-repository.js'
+import type { IdempotencyRepository } from '../../store/idempotency-repository.js'
 import type { Logger } from '../../util/logger.js'
 import type { Transitions } from './transitions.js'
 
@@ -6,12 +7,18 @@ const INTERVAL_MS = 60_000
 /** Overdue executions failed per pass. */
 const SWEEP_BATCH = 100
 
-/** Retention pruning, and the sweeper for executions whose jobs were lost past their deadline. */
+/** Retention pruning (executions, idempotency keys past their 24 hours), and the sweeper for executions whose jobs were lost past their deadline. */
 export class Housekeeping {
   private timer: NodeJS.Timeout | undefined
 
   constructor(
-    private readonly deps: { executions: ExecutionsRepository; transitions: Transitions; retentionDays: number; log: Logger }
+    private readonly deps: {
+      executions: ExecutionsRepository
+      idempotency: IdempotencyRepository
+      transitions: Transitions
+      retentionDays: number
+      log: Logger
+    }
   ) {}
 
   /** A pass now, then one a minute. */
@@ -31,6 +38,7 @@ export class Housekeeping {
     const { executions, transitions } = this.deps
     try {
       await executions.prune(this.deps.retentionDays)
+      await this.deps.idempotency.prune()
       for (const id of await executions.overdue(SWEEP_BATCH)) {
         const execution = await executions.get(id)
         if (execution !== undefined) await transitions.fail(execution, 'Execution timed out', null, undefined, [])

@@ -97,7 +97,7 @@ export async function runStep(deps: StepRunnerDeps, input: StepInput): Promise<S
     input: execution.input,
     nodes: execution.nodes,
     secrets: input.secrets,
-    execution: { id: execution.id, flow_id: execution.flowId, started_at: execution.startedAt?.toISOString() ?? null }
+    execution: { id: execution.id, flow_id: execution.flowId, started_at: execution.startedAt?.toISOString() ?? null, trigger: execution.triggeredBy }
   }
   const started = Date.now()
   let outcome: NodeOutcome | undefined

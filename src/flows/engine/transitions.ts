@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { domainError } from '../../errors.js'
-import type { Driver } from '../../store/driver.js'
+import type { Driver, Queryable } from '../../store/driver.js'
 import { TERMINAL, type Execution, type NewExecution, type NewLog, type StepUpdate, type WaitState } from '../../store/execution-rows.js'
 import type { ExecutionForRun, ExecutionsRepository } from '../../store/executions-repository.js'
 import type { Owner } from '../../store/flows-repository.js'
@@ -73,6 +73,18 @@ export class Transitions {
     })
     this.stats.started++
     return execution
+  }
+
+  /** A new execution and its first job inside the caller's transaction; `counted` after it commits. */
+  async createIn(tx: Queryable, row: NewExecution, first: OutgoingJob): Promise<Execution> {
+    const created = await this.deps.executions.inTransaction(tx).create(row)
+    await this.deps.jobs.send(tx, row.jobId, first)
+    return created
+  }
+
+  /** Executions created with `createIn` whose transaction committed. */
+  counted(n: number): void {
+    this.stats.started += n
   }
 
   /**

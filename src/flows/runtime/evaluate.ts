@@ -1,5 +1,6 @@
 import jsonata from 'jsonata'
 import { hasExpression, parseTemplate, type Template } from '../expressions.js'
+import type { TriggeredBy } from '../../store/execution-rows.js'
 
 /**
  * JSONata evaluation of a flow's expressions and `${...}` templates. This runs inside the expression worker
@@ -13,7 +14,7 @@ export interface Scope {
   input: unknown
   nodes: Record<string, unknown>
   secrets: Record<string, string>
-  execution: { id: string; flow_id: string; started_at: string | null }
+  execution: { id: string; flow_id: string; started_at: string | null; trigger: TriggeredBy | null }
   /** A `foreach` node's current item and its position, while its inputs are resolved. */
   item?: unknown
   index?: number
