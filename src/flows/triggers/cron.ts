@@ -76,7 +76,18 @@ export function dueTicks(schedule: Schedule, from: Date, now: Date, catchUp: Cat
   }
   const missedBefore = new Date(onTimeFrom)
   const keep = catchUp === 'skip' ? 0 : catchUp === 'once' ? 1 : MAX_CATCH_UP_TICKS
-  const caughtUp = keep === 0 ? [] : schedule.previous(keep, missedBefore).filter((t) => t >= from).reverse()
+  // croner looks back from the whole second at or before its reference (ticks are whole seconds), and near a
+  // daylight-saving jump can return the reference's own tick: ask from the next whole second for one more,
+  // and keep only the ticks truly in [from, missedBefore)
+  const lookBackFrom = new Date(Math.ceil(onTimeFrom / 1000) * 1000)
+  const caughtUp =
+    keep === 0
+      ? []
+      : schedule
+          .previous(keep + 1, lookBackFrom)
+          .filter((t) => t >= from && t < missedBefore)
+          .slice(0, keep)
+          .reverse()
   const missed = countTicks(schedule, from, missedBefore)
   return { fire: [...caughtUp, ...onTime], skipped: Math.max(0, missed - caughtUp.length), next }
 }
