@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { Scheduler } from '../src/flows/triggers/scheduler.js'
+import { mirroredCounter } from '../src/metrics/mirrored-counter.js'
 import { TriggersService } from '../src/flows/triggers/triggers-service.js'
 import { ExecutionsRepository } from '../src/store/executions-repository.js'
 
@@ -27,9 +28,7 @@ export default fp(
       graceMs: fr.pollIntervalMs + GRACE_MARGIN_MS,
       log
     })
-    app.decorate(
-      'triggers',
-      new TriggersService({
+    const service = new TriggersService({
         db: app.db,
         executions: new ExecutionsRepository(app.db),
         engine: app.engine,
@@ -39,10 +38,24 @@ export default fp(
         kick: () => scheduler.kick(),
         log
       })
-    )
+    app.decorate('triggers', service)
+    mirroredCounter({
+      name: 'flowrunner_schedule_ticks_total',
+      help: "Schedule ticks this replica fired, and missed ticks their catch_up left out, by outcome (fired, skipped)",
+      labelName: 'outcome',
+      registry: app.metrics.registry,
+      read: () => ({ ...scheduler.stats })
+    })
+    mirroredCounter({
+      name: 'flowrunner_webhook_requests_total',
+      help: 'Inbound webhook requests this replica answered, by outcome (started, replayed, not_found, rate_limited, bad_signature)',
+      labelName: 'outcome',
+      registry: app.metrics.registry,
+      read: () => ({ ...service.hookStats })
+    })
     if (fr.worker) app.addHook('onReady', async () => scheduler.start())
     // before any onClose hook (the engine's, the database's): no pass is left half-way when they go
     app.addHook('preClose', async () => scheduler.stop())
   },
-  { name: 'flow-triggers', dependencies: ['app-config', 'db', 'flow-engine', 'flow-definitions', 'flow-secrets'] }
+  { name: 'flow-triggers', dependencies: ['app-config', 'db', 'metrics', 'flow-engine', 'flow-definitions', 'flow-secrets'] }
 )

@@ -1,6 +1,7 @@
 import { signBody } from '../../src/flows/triggers/hook-request.js'
 import { createFlow, getExecution, setSecret, waitFinal } from '../helpers/executions.js'
 import { buildFlowRunner, eachBackend, type FlowRunner } from '../helpers/flowrunner.js'
+import { BEARER, METRICS_TOKEN, sample } from '../ops/metrics-text.js'
 
 interface TriggerReply {
   id: string
@@ -45,6 +46,11 @@ async function hookUrl(fr: FlowRunner, token: string, flowId: string, id = 'inta
 
 function post(fr: FlowRunner, url: string, body: string, headers: Record<string, string> = {}) {
   return fr.app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/json', ...headers } })
+}
+
+async function metric(fr: FlowRunner, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const res = await fr.app.inject({ method: 'GET', url: '/metrics', headers: BEARER })
+  return sample(res.body, name, labels)
 }
 
 async function executionCount(fr: FlowRunner, flowId: string): Promise<number> {
@@ -187,7 +193,7 @@ eachBackend('webhooks: input, trigger, signatures, limits', async (t, backend) =
 })
 
 eachBackend('webhooks: a signing secret refuses what it did not sign', async (t, backend) => {
-  const fr = await buildFlowRunner(t, { backend })
+  const fr = await buildFlowRunner(t, { backend, env: { METRICS_TOKEN } })
   const user = await fr.createUser()
   await setSecret(fr, user, 'INTAKE_KEY', 'intake-signing-key-0123456789')
   const flowId = await createFlow(fr, user.token, echoFlow(`${HOOK}\n    secret: "\${secrets.INTAKE_KEY}"`))
@@ -211,6 +217,8 @@ eachBackend('webhooks: a signing secret refuses what it did not sign', async (t,
   // the secret deleted: nothing can be verified, so nothing starts
   t.equal((await fr.request('DELETE', `/api/v1/accounts/${user.id}/secrets/INTAKE_KEY`, { token: user.token })).statusCode, 200)
   t.equal((await post(fr, url, body, { 'x-flowrunner-signature': signBody('intake-signing-key-0123456789', body) })).statusCode, 401)
+  t.equal(await metric(fr, 'flowrunner_webhook_requests_total', { outcome: 'bad_signature' }), 5)
+  t.equal(await metric(fr, 'flowrunner_webhook_requests_total', { outcome: 'started' }), 1)
 })
 
 eachBackend('idempotency keys: one execution per key and flow, replayed as the first reply', async (t, backend) => {
@@ -264,7 +272,7 @@ eachBackend('idempotency keys: one execution per key and flow, replayed as the f
 })
 
 eachBackend('schedules: each tick runs the current version with its input', async (t, backend) => {
-  const fr = await buildFlowRunner(t, { backend, env: { FLOWRUNNER_POLL_MS: '200' } })
+  const fr = await buildFlowRunner(t, { backend, env: { FLOWRUNNER_POLL_MS: '200', METRICS_TOKEN } })
   const user = await fr.createUser()
   const flowId = await createFlow(fr, user.token, echoFlow('  - id: tick\n    type: schedule\n    cron: "* * * * * *"\n    input: {mode: nightly}'))
   const ticks = await new Promise<Array<{ id: string; tick: string }>>((resolve) => {
@@ -284,6 +292,7 @@ eachBackend('schedules: each tick runs the current version with its input', asyn
   t.same((done as { result: unknown }).result, { trigger: { type: 'schedule', id: 'tick', tick: ticks[0]?.tick }, input: { mode: 'nightly' } })
   const listed = (await triggersOf(fr, user.token, flowId))[0] as TriggerReply
   t.ok(listed.last_execution_id !== null && new Date(listed.next_fire_at ?? 0).getTime() > new Date(listed.last_fire_at ?? 0).getTime())
+  t.ok(((await metric(fr, 'flowrunner_schedule_ticks_total', { outcome: 'fired' })) ?? 0) >= 3, 'fired ticks are counted')
   // pausing stops it
   await fr.request('PATCH', `/api/v1/flows/${flowId}/triggers/tick`, { token: user.token, body: { enabled: false } })
   const count = await executionCount(fr, flowId)

@@ -49,6 +49,8 @@ export class Scheduler {
   private loop: Promise<void> | undefined
   private wake: (() => void) | undefined
   private readonly clock: () => number
+  /** Ticks this replica fired, and missed ticks `catch_up` left out. */
+  readonly stats = { fired: 0, skipped: 0 }
 
   constructor(private readonly deps: SchedulerDeps) {
     this.clock = deps.clock ?? Date.now
@@ -135,6 +137,8 @@ export class Scheduler {
       )
       last = { at: tick, executionId: execution.id }
     }
+    this.stats.fired += plan.fire.length
+    this.stats.skipped += plan.skipped
     if (plan.skipped > 0) {
       this.deps.log.warn(
         { flowId: t.flowId, triggerId: t.triggerId, skipped: plan.skipped, ran: plan.fire.length, catchUp: def.catch_up },

@@ -59,6 +59,8 @@ function triggerNotFound(): Error {
 export class TriggersService {
   private readonly triggers: TriggersRepository
   private readonly hookRate: HookRateLimiter
+  /** Inbound webhook requests on this replica, by outcome. */
+  readonly hookStats = { started: 0, replayed: 0, not_found: 0, rate_limited: 0, bad_signature: 0 }
 
   constructor(private readonly deps: TriggersServiceDeps) {
     this.triggers = new TriggersRepository(deps.db)
@@ -109,21 +111,27 @@ export class TriggersService {
    */
   async hook(hookId: string, request: HookRequest): Promise<Started> {
     const trigger = await this.triggers.byHook(hookId)
-    if (trigger === undefined) throw domainError('not_found', 'Webhook not found')
+    if (trigger === undefined) {
+      this.hookStats.not_found++
+      throw domainError('not_found', 'Webhook not found')
+    }
     const wait = this.hookRate.take(hookId)
     if (wait > 0) {
+      this.hookStats.rate_limited++
       throw domainError('rate_limited', 'Too many requests to this webhook; retry later', { headers: { 'retry-after': String(wait) } })
     }
     const spec = trigger.definition as Extract<TriggerSpec, { type: 'webhook' }>
     if (spec.secret !== null) await this.checkSignature(trigger.accountId, trigger.flowId, spec.secret, request)
     const input = { body: request.body, headers: hookHeaders(request.headers), query: request.query }
     const key = request.idempotencyKey === undefined ? undefined : { key: request.idempotencyKey, hash: requestHash({ body: request.body, query: request.query }) }
-    return this.start(
+    const started = await this.start(
       { id: trigger.flowId, revision: trigger.revision, accountId: trigger.accountId },
       input,
       key,
       { type: 'webhook', id: trigger.triggerId }
     )
+    this.hookStats[started.replayed ? 'replayed' : 'started']++
+    return started
   }
 
   /** `POST /flows/{id}/run` with an Idempotency-Key. */
@@ -139,6 +147,7 @@ export class TriggersService {
     }
     const header = request.headers[SIGNATURE_HEADER]
     if (secret === undefined || !verifySignature(secret, request.rawBody, Array.isArray(header) ? header[0] : header)) {
+      this.hookStats.bad_signature++
       throw domainError('invalid_signature', 'Missing or invalid X-FlowRunner-Signature (sha256=<hex HMAC-SHA256 of the raw body>)')
     }
   }
