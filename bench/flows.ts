@@ -13,10 +13,11 @@ import { restingRss } from './lib/rss.js'
 import { startSimulator } from './lib/targets.js'
 import { envCount, envNumber } from './lib/env.js'
 import { runFanout, type FanoutSettings } from './lib/fanout.js'
+import { runIdleSchedules } from './lib/idle-schedules.js'
 import { countSingleTrips } from './lib/flow-trips.js'
 
 /**
- * `npm run bench:flows [-- <scenario>...]`, scenarios (all three when none is named):
+ * `npm run bench:flows [-- <scenario>...]`, scenarios (all when none is named):
  *
  *   single   FlowRunner executions per second for the demo's flow (transform → evercycle get-all against the
  *            simulator → condition → signed webhook to the demo's receiver), on PGlite and on PostgreSQL, at
@@ -25,6 +26,8 @@ import { countSingleTrips } from './lib/flow-trips.js'
  *            counted by a relay on a server of its own (bench/lib/flow-trips.ts)
  *   fanout   one execution whose foreach node runs a 2-node child flow over 10,000 items on PostgreSQL: items/s,
  *            RSS, rows per item, /api/health latency meanwhile, then round trips per item (bench/lib/fanout.ts)
+ *   idle     what schedules cost while none fires: server and postgres CPU over a window with no schedule, then
+ *            with BENCH_IDLE_SCHEDULES (100) flows with a schedule each (bench/lib/idle-schedules.ts)
  *
  * The server runs from the built dist as its own child process (NODE_ENV=production, LOG_LEVEL=warn), so its
  * event loop is not shared with the load generator; simulator and receiver are children too. Goals are
@@ -56,6 +59,7 @@ import { countSingleTrips } from './lib/flow-trips.js'
  *                                otherwise): with the defaults' 10 (5 for one account) the items could not run 50 at once
  *   BENCH_FANOUT_PROBE_MS (50)   the /api/health probe's interval (20 per second)
  *   BENCH_FANOUT_TRIP_ITEMS (1000) items of the fan-out counted through the relay afterwards (0: none)
+ *   BENCH_IDLE_SCHEDULES (100)   idle: schedules created;  BENCH_IDLE_SECONDS (60): each measured window
  *
  * "At rest" memory is read after a full garbage collection that the bench forces through the server's inspector
  * (the server runs with --inspect on a loopback port, bench only): without it, RSS at rest says how far the heap
@@ -96,7 +100,7 @@ const fanout: FanoutSettings = {
   timeoutMs: 600_000
 }
 
-const SCENARIOS = ['single', 'trips', 'fanout'] as const
+const SCENARIOS = ['single', 'trips', 'fanout', 'idle'] as const
 type Scenario = (typeof SCENARIOS)[number]
 const named = process.argv.slice(2).filter((a) => a !== '')
 for (const n of named) if (!(SCENARIOS as readonly string[]).includes(n)) throw new Error(`unknown scenario ${n}: one of ${SCENARIOS.join(', ')}`)
@@ -407,6 +411,10 @@ async function main(): Promise<number> {
       }
     }
     if (scenarios.has('fanout')) goals.push(...(await runFanout(fanout, sim.url, io)))
+    if (scenarios.has('idle')) {
+      const idle = { schedules: envCount('BENCH_IDLE_SCHEDULES', 100), seconds: envCount('BENCH_IDLE_SECONDS', 60), databaseUrl: settings.databaseUrl }
+      goals.push(...(await runIdleSchedules(idle, sim.url, io)))
+    }
   } finally {
     await Promise.all([sim.child.stop(), receiver.child.stop()])
   }

@@ -80,7 +80,7 @@ nodes:
 `
 }
 
-interface Io {
+export interface Io {
   log: (line?: string) => void
   progress: (line: string) => void
   /** Schemas to drop on the way out, whatever happens. */
