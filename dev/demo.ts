@@ -1,17 +1,20 @@
+import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { load } from '../src/config.js'
 import { BULK_FLOW_NAME, GRADE_FLOW_NAME, KNOWN_CONDITION, setUpBulkFlows, UNKNOWN_CONDITION, type BulkSetup } from './demo/bulk-flows.js'
 import { DEMO_FLOW_NAME, DEMO_INPUT, DEMO_SECRET_KEY, demoSecretValue, setUpDemoFlow, type DemoSetup } from './demo/demo-flow.js'
 import { FlowRunnerApi } from './demo/flowrunner-api.js'
+import { HOOK_SECRET_KEY, setUpTriggerFlow, TRIGGER_FLOW_NAME, type TriggerSetup } from './demo/trigger-flow.js'
 import { describeDelivery, startWebhookReceiver } from './demo/webhook-receiver.js'
 import { start } from '../app/server.js'
 import { DEMO_PASSWORD, DEMO_USERNAME, EvercycleSimulator } from './simulator/simulator.js'
 
 /**
  * `npm run demo`: the Evercycle simulator and the gateway wired to it, on the embedded defaults (file token
- * store, PGlite in .demo/data), plus FlowRunner with a first admin, a webhook receiver and an example flow set
- * up through the real API. Everything lives under .demo/ so the demo never touches a real config.
+ * store, PGlite in .demo/data), plus FlowRunner with a first admin, a webhook receiver and example flows (one
+ * with a paused schedule and a signed inbound webhook) set up through the real API. Everything lives under
+ * .demo/ so the demo never touches a real config.
  */
 const root = path.resolve('.demo')
 const simPort = Number(process.env.SIM_PORT ?? 5050)
@@ -22,6 +25,9 @@ await mkdir(path.join(root, 'config'), { recursive: true })
 
 // the receiver checks signatures with the same value the demo stores as the flow's secret
 const webhookSecret = await demoSecretValue(path.join(root, 'webhook-secret'))
+// what the demo's inbound webhook trigger checks signatures with (the banner's openssl line reads the file)
+const hookSecretFile = path.join(root, 'hook-secret')
+const hookSecret = await demoSecretValue(hookSecretFile)
 const receiver = await startWebhookReceiver({
   port: receiverPort,
   secret: webhookSecret.value,
@@ -85,9 +91,11 @@ const lines = [
 const api = new FlowRunnerApi(base)
 let setup: DemoSetup | undefined
 let bulk: BulkSetup | undefined
+let triggered: TriggerSetup | undefined
 try {
   setup = await setUpDemoFlow(api, { email: adminEmail, password: adminPassword, receiverUrl: receiver.url, secret: webhookSecret })
   bulk = await setUpBulkFlows(api)
+  triggered = await setUpTriggerFlow(api, setup.accountId, hookSecret)
 } catch (err) {
   lines.push(
     'FlowRunner: setting up the example flow failed:',
@@ -153,6 +161,46 @@ if (setup !== undefined && bulk !== undefined) {
     `  curl -s -X PUT ${base}/api/edit-asset-id ${key} ${body} -d '{"id":"'$ASSET'","condition":"${KNOWN_CONDITION}"}'`,
     `  export RERUN=$(curl -s -X POST ${base}/api/v1/executions/$BULK/rerun ${auth} ${body} -d '{}' | node -pe '${read}.execution_id')`,
     `  curl -s ${base}/api/v1/executions/$RERUN ${auth}    # a moment later: completed, rerun_of $BULK, children all completed`,
+    ''
+  )
+}
+if (setup !== undefined && triggered !== undefined) {
+  const auth = `-H "authorization: Bearer $TOKEN"`
+  const body = `-H 'content-type: application/json'`
+  const read = `JSON.parse(require("fs").readFileSync(0, "utf8"))`
+  const { schedule, hook, flowId } = triggered
+  const hookUrl = `${base}${hook.url}`
+  const secretFile = path.relative(process.cwd(), hookSecretFile)
+  // a new key per demo start, so a restarted demo's first request is not a replay of the last one's
+  const key = `demo-${randomBytes(4).toString('hex')}`
+  const post = `curl -s -X POST ${hookUrl} ${body} -H "x-flowrunner-signature: $SIG" -H 'idempotency-key: ${key}' -d "$HOOK_BODY"`
+  const patch = (enabled: boolean): string =>
+    `curl -s -X PATCH ${base}/api/v1/flows/${flowId}/triggers/${schedule.id} ${auth} ${body} -d '{"enabled":${enabled}}'`
+  const state = schedule.enabled ? `on, next tick ${schedule.next_fire_at ?? 'none'}` : 'paused'
+  lines.push(
+    'Triggers (same $TOKEN)',
+    `  triggered flow  "${TRIGGER_FLOW_NAME}" (${triggered.outcome}): transform (reads execution.trigger) -> evercycle get-all -> transform (count)`,
+    `  flow id         ${flowId}`,
+    `  schedule        ${schedule.id}: ${schedule.cron ?? ''} ${schedule.timezone ?? ''}, catch_up ${schedule.catch_up ?? ''}; ${state}`,
+    `  webhook         ${hook.id}: ${hookUrl}`,
+    `  signing secret  ${HOOK_SECRET_KEY} ${triggered.secret}, value in ${secretFile}`,
+    '',
+    'post to the webhook: no token (the URL and the signature are the credentials); X-FlowRunner-Signature is',
+    'sha256=<hex HMAC-SHA256 of the exact body bytes>, which openssl computes; the JSON body becomes input.body:',
+    `  export HOOK_BODY='{"status":"retired"}'`,
+    `  export SIG="sha256=$(printf '%s' "$HOOK_BODY" | openssl dgst -sha256 -hmac "$(cat ${secretFile})" | awk '{print $NF}')"`,
+    `  export HOOK_EXEC=$(${post} | tee /dev/stderr | node -pe '${read}.execution_id')`,
+    'the same request again: 202 with the same execution_id and Idempotent-Replayed: true (nothing new runs);',
+    'then without the signature: 401 invalid_signature (nothing runs):',
+    `  ${post.replace('curl -s ', 'curl -si ')}`,
+    `  curl -s -X POST ${hookUrl} ${body} -d "$HOOK_BODY"`,
+    'the execution: trigger {"type":"webhook","id":"intake"} and its result {status, count, started_by}:',
+    `  curl -s ${base}/api/v1/executions/$HOOK_EXEC ${auth}`,
+    "the flow's triggers (enabled, next_fire_at, last_execution_id, url); then resume the nightly schedule (the reply",
+    "has its next_fire_at, the next 02:00 Paris time: ticks missed while paused are not caught up) and pause it again:",
+    `  curl -s ${base}/api/v1/flows/${flowId}/triggers ${auth}`,
+    `  ${patch(true)}`,
+    `  ${patch(false)}`,
     ''
   )
 }

@@ -99,21 +99,26 @@ export async function setUpDemoFlow(
   const login = await api.login(options.email, options.password)
   const accountId = login.account_id
 
-  let secret: DemoSetup['secret'] = 'created'
-  const stored = (await api.secrets(accountId)).some((s) => s.key === DEMO_SECRET_KEY)
-  if (stored && !options.secret.created) {
-    secret = 'reused'
-  } else {
-    // a stored value we can't read back may not be the one in the file: replace it rather than guess
-    if (stored) {
-      await api.deleteSecret(accountId, DEMO_SECRET_KEY)
-      secret = 'replaced'
-    }
-    await api.createSecret(accountId, DEMO_SECRET_KEY, options.secret.value)
-  }
-
+  const secret = await ensureSecret(api, accountId, DEMO_SECRET_KEY, options.secret)
   const flow = await ensureFlow(api, DEMO_FLOW_NAME, demoFlowDefinition(options.receiverUrl))
   return { accountId, token: login.token, flowId: flow.id, flow: flow.outcome, secret }
+}
+
+/**
+ * Makes sure the account holds secret `key` with the value in the demo's key file: a stored one is kept unless
+ * the file was just made (a stored value can't be read back, so it may not be the file's: replace it).
+ */
+export async function ensureSecret(
+  api: FlowRunnerApi,
+  accountId: string,
+  key: string,
+  value: { value: string; created: boolean }
+): Promise<DemoSetup['secret']> {
+  const stored = (await api.secrets(accountId)).some((s) => s.key === key)
+  if (stored && !value.created) return 'reused'
+  if (stored) await api.deleteSecret(accountId, key)
+  await api.createSecret(accountId, key, value.value)
+  return stored ? 'replaced' : 'created'
 }
 
 /**

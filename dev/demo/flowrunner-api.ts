@@ -75,7 +75,24 @@ export interface ExecutionReply {
   parent_id?: string | null
   item_index?: number | null
   rerun_of?: string | null
+  /** What started it: a trigger (a schedule's tick too), or null for a run through the API. */
+  trigger?: { type: 'schedule' | 'webhook'; id: string; tick?: string } | null
   children?: ChildCounts
+}
+
+/** A flow's trigger as `GET /api/v1/flows/{id}/triggers` lists it. */
+export interface TriggerInfo {
+  id: string
+  type: 'schedule' | 'webhook'
+  enabled: boolean
+  cron: string | null
+  timezone: string | null
+  catch_up: 'skip' | 'once' | 'all' | null
+  next_fire_at: string | null
+  last_fire_at: string | null
+  last_execution_id: string | null
+  /** A webhook's path, `/api/v1/hooks/<hook id>`. */
+  url: string | null
 }
 
 /** An entry of `GET /api/v1/executions`. */
@@ -157,6 +174,10 @@ export class FlowRunnerApi {
 
   async updateFlow(id: string, changes: { definition?: string; description?: string; tags?: string[] }): Promise<FlowSummary> {
     return this.call<FlowSummary>('PUT', `/api/v1/flows/${encodeURIComponent(id)}`, changes)
+  }
+
+  async triggers(flowId: string): Promise<TriggerInfo[]> {
+    return (await this.call<{ triggers: TriggerInfo[] }>('GET', `/api/v1/flows/${encodeURIComponent(flowId)}/triggers`)).triggers
   }
 
   async run(flowId: string, input: Record<string, unknown>): Promise<RunReply> {
