@@ -52,12 +52,19 @@ function isSecretParam(rawName: string): boolean {
   }
 }
 
-/** A URL as it may be logged: values of credential-like query parameters replaced. */
+/**
+ * An inbound webhook's path: its id is the credential (no token is needed), so only its first characters
+ * are logged, enough to tell hooks apart.
+ */
+const HOOK_PATH = /^(\/api\/v1\/hooks\/[^/?#]{0,9})[^/?#]+/
+
+/** A URL as it may be logged: a webhook's id and the values of credential-like query parameters replaced. */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?')
-  if (q === -1) return url
+  const path = (q === -1 ? url : url.slice(0, q)).replace(HOOK_PATH, '$1[redacted]')
+  if (q === -1) return path
   return (
-    url.slice(0, q) +
+    path +
     url.slice(q).replace(QUERY_PARAM, (whole: string, sep: string, name: string, eq: string, value: string) =>
       eq !== '' && value !== '' && isSecretParam(name) ? `${sep}${name}=[redacted]` : whole
     )

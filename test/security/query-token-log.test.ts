@@ -57,3 +57,22 @@ t.test("FlowRunner's REST API and the gateway answer an upgrade request as the p
   }
   await fr.app.close()
 })
+
+t.test("an inbound webhook's id, its credential, never reaches the request log", async (t) => {
+  const { logs, fr, token } = await listeningFlowRunner(t)
+  const created = await fr.request('POST', '/api/v1/flows', {
+    token,
+    body: { definition: 'metadata:\n  name: hooked\nnodes:\n  start:\n    type: transform\n    params:\n      expression: "1"\ntriggers:\n  - id: intake\n    type: webhook\n' }
+  })
+  const flowId = (created.json() as { id: string }).id
+  const listed = await fr.request('GET', `/api/v1/flows/${flowId}/triggers`, { token })
+  const url = (listed.json() as { triggers: Array<{ url: string }> }).triggers[0]?.url ?? ''
+  const hookId = url.split('/').pop() ?? ''
+  t.match(hookId, /^hook_.{32}$/)
+  t.equal((await fr.app.inject({ method: 'POST', url, payload: {} })).statusCode, 202)
+  t.equal((await fr.app.inject({ method: 'POST', url: `${url}x?source=a`, payload: {} })).statusCode, 404)
+  await fr.app.close()
+  t.ok(logs.lines.some((l) => l.includes('/api/v1/hooks/hook_')), 'the requests were logged')
+  t.notOk(logs.text.includes(hookId.slice(5, 20)), 'no log line holds the hook id')
+  t.ok(logs.text.includes(`/api/v1/hooks/${hookId.slice(0, 9)}[redacted]`), 'a prefix identifies it')
+})
