@@ -96,3 +96,9 @@ tap.test('cron and zone checks', async (t) => {
   // six fields: seconds first
   t.equal(iso(schedule('30 0 0 * * *').next(new Date('2026-01-01T00:00:00Z')) as Date), '2026-01-01T00:00:30.000Z')
 })
+
+tap.test('DST: a time inside the skipped hour fires once, an hour later by the clock', async (t) => {
+  const s = schedule('30 2 * * *', 'Europe/Paris')
+  const fired = run(s, new Date('2026-03-28T12:00:00Z'), new Date('2026-03-29T12:00:00Z'), 'once', 60_000)
+  t.same(fired.map(iso), ['2026-03-29T01:30:00.000Z'], '03:30 CEST, once')
+})

@@ -63,8 +63,8 @@ export interface DuePlan {
  * What a schedule whose next unfired tick is `from` runs at `now`. A tick found within `graceMs` of its time
  * is on time and runs; older ones were missed (no replica was up, or the trigger was being saved) and
  * `catchUp` decides: `skip` none, `once` the latest, `all` each (the latest MAX_CATCH_UP_TICKS). Daylight
- * saving follows cron: a time that does not exist that day (02:30 when clocks jump from 02:00 to 03:00) fires
- * at the jump, once; a time that happens twice (clocks go back) fires the first time only.
+ * saving: a time that does not exist that day (02:30 when clocks jump from 02:00 to 03:00) fires once, an hour
+ * later by the clock (03:30; 02:00 at 03:00); a time that happens twice (clocks go back) fires the first time only.
  */
 export function dueTicks(schedule: Schedule, from: Date, now: Date, catchUp: CatchUp, graceMs: number): DuePlan {
   const next = schedule.next(now)
@@ -75,7 +75,7 @@ export function dueTicks(schedule: Schedule, from: Date, now: Date, catchUp: Cat
     onTime.push(t)
   }
   const missedBefore = new Date(onTimeFrom)
-  const keep = catchUp === 'skip' ? 0 : catchUp === 'once' ? 1 : MAX_CATCH_UP_TICKS
+  const keep = catchUp === 'skip' ? 0 : catchUp === 'once' ? 2 : MAX_CATCH_UP_TICKS
   // croner looks back from the whole second at or before its reference (ticks are whole seconds), and near a
   // daylight-saving jump can return the reference's own tick: ask from the next whole second for one more,
   // and keep only the ticks truly in [from, missedBefore)
