@@ -75,7 +75,7 @@ export function dueTicks(schedule: Schedule, from: Date, now: Date, catchUp: Cat
     onTime.push(t)
   }
   const missedBefore = new Date(onTimeFrom)
-  const keep = catchUp === 'skip' ? 0 : catchUp === 'once' ? 2 : MAX_CATCH_UP_TICKS
+  const keep = catchUp === 'skip' ? 0 : catchUp === 'once' ? 1 : MAX_CATCH_UP_TICKS
   // croner looks back from the whole second at or before its reference (ticks are whole seconds), and near a
   // daylight-saving jump can return the reference's own tick: ask from the next whole second for one more,
   // and keep only the ticks truly in [from, missedBefore)
