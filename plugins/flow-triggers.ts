@@ -33,7 +33,7 @@ export default fp(
         executions: new ExecutionsRepository(app.db),
         engine: app.engine,
         flow: (actor, flowId) => app.flows.get(actor, flowId),
-        secret: (accountId, key) => app.secrets.value(accountId, key),
+        openSecret: (accountId, key, sealed) => app.secrets.openOne(accountId, key, sealed),
         hookRate: fr.hookRateLimit,
         kick: () => scheduler.kick(),
         log

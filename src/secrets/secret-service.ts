@@ -72,10 +72,9 @@ export class SecretService {
     return this.open(accountId, await new SecretsRepository(this.db).sealedValues(accountId))
   }
 
-  /** One secret in plain text (a webhook's signing key), or undefined when the account has none by that key. */
-  async value(accountId: string, key: string): Promise<string | undefined> {
-    const sealed = await new SecretsRepository(this.db).sealedValue(accountId, key)
-    return sealed === undefined ? undefined : this.vault.open(accountId, key, sealed)
+  /** One sealed value in plain text (a webhook's signing key, read with its trigger). */
+  openOne(accountId: string, key: string, sealed: SealedValue): string {
+    return this.vault.open(accountId, key, sealed)
   }
 
   /** `resolve` for sealed values the caller has already read (with the execution they belong to). */

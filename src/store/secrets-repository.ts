@@ -73,16 +73,6 @@ export class SecretsRepository {
     return sealedFromJson(rows[0]?.sealed)
   }
 
-  /** One sealed value, or undefined when the account has no secret by that key. */
-  async sealedValue(accountId: string, key: string): Promise<SealedValue | undefined> {
-    const { rows } = await this.db.query<{ key_id: string; nonce: Uint8Array; ciphertext: Uint8Array }>(
-      'SELECT key_id, nonce, ciphertext FROM secrets WHERE account_id = $1 AND key = $2',
-      [accountId, key]
-    )
-    const row = rows[0]
-    return row === undefined ? undefined : { keyId: row.key_id, nonce: Buffer.from(row.nonce), ciphertext: Buffer.from(row.ciphertext) }
-  }
-
   async delete(accountId: string, key: string): Promise<boolean> {
     const { rowCount } = await this.db.query('DELETE FROM secrets WHERE account_id = $1 AND key = $2', [accountId, key])
     return rowCount > 0

@@ -1,4 +1,5 @@
 import type { Queryable } from './driver.js'
+import type { SealedValue } from './secrets-repository.js'
 
 export type TriggerType = 'schedule' | 'webhook'
 
@@ -44,8 +45,9 @@ interface RunnableRow extends Row {
 }
 
 const COLUMNS = 't.flow_id, t.trigger_id, t.type, t.definition, t.enabled, t.hook_id, t.next_fire_at, t.last_fire_at, t.last_execution_id'
-const RUNNABLE = `${COLUMNS}, f.account_id, f.revision, r.spec->>'start' AS start, r.spec->'nodes'->(r.spec->>'start') AS start_node
-  FROM flow_triggers t JOIN flows f ON f.id = t.flow_id JOIN flow_revisions r ON r.flow_id = f.id AND r.revision = f.revision`
+const RUNNABLE_COLUMNS = `${COLUMNS}, f.account_id, f.revision, r.spec->>'start' AS start, r.spec->'nodes'->(r.spec->>'start') AS start_node`
+const RUNNABLE_FROM = 'FROM flow_triggers t JOIN flows f ON f.id = t.flow_id JOIN flow_revisions r ON r.flow_id = f.id AND r.revision = f.revision'
+const RUNNABLE = `${RUNNABLE_COLUMNS} ${RUNNABLE_FROM}`
 
 const date = (d: Date | null): Date | null => (d === null ? null : new Date(d))
 
@@ -130,10 +132,24 @@ export class TriggersRepository {
     return rowCount > 0
   }
 
-  /** The enabled webhook trigger with this hook id, with what running its flow needs. */
-  async byHook(hookId: string): Promise<RunnableTrigger | undefined> {
-    const { rows } = await this.db.query<RunnableRow>(`SELECT ${RUNNABLE} WHERE t.hook_id = $1 AND t.type = 'webhook' AND t.enabled`, [hookId])
-    return rows[0] === undefined ? undefined : toRunnable(rows[0])
+  /**
+   * The enabled webhook trigger with this hook id, with what running its flow needs and, when it names a
+   * signing secret, that secret's sealed value (absent when the account no longer has it): one read per request.
+   */
+  async byHook(hookId: string): Promise<(RunnableTrigger & { sealedSecret: SealedValue | undefined }) | undefined> {
+    const { rows } = await this.db.query<RunnableRow & { key_id: string | null; nonce: Uint8Array | null; ciphertext: Uint8Array | null }>(
+      `SELECT ${RUNNABLE_COLUMNS}, s.key_id, s.nonce, s.ciphertext ${RUNNABLE_FROM}
+         LEFT JOIN secrets s ON s.account_id = f.account_id AND s.key = t.definition->>'secret'
+        WHERE t.hook_id = $1 AND t.type = 'webhook' AND t.enabled`,
+      [hookId]
+    )
+    const row = rows[0]
+    if (row === undefined) return undefined
+    const sealedSecret =
+      row.key_id === null || row.nonce === null || row.ciphertext === null
+        ? undefined
+        : { keyId: row.key_id, nonce: Buffer.from(row.nonce), ciphertext: Buffer.from(row.ciphertext) }
+    return { ...toRunnable(row), sealedSecret }
   }
 
   /** The earliest next fire time of any enabled schedule: the scheduler's one indexed query per idle poll. */

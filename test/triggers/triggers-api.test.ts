@@ -193,7 +193,7 @@ eachBackend('webhooks: input, trigger, signatures, limits', async (t, backend) =
 })
 
 eachBackend('webhooks: a signing secret refuses what it did not sign', async (t, backend) => {
-  const fr = await buildFlowRunner(t, { backend, env: { METRICS_TOKEN } })
+  const fr = await buildFlowRunner(t, { backend, env: { METRICS_TOKEN, FLOWRUNNER_HOOK_RATE_LIMIT: '4' } })
   const user = await fr.createUser()
   await setSecret(fr, user, 'INTAKE_KEY', 'intake-signing-key-0123456789')
   const flowId = await createFlow(fr, user.token, echoFlow(`${HOOK}\n    secret: "\${secrets.INTAKE_KEY}"`))
@@ -211,13 +211,19 @@ eachBackend('webhooks: a signing secret refuses what it did not sign', async (t,
     t.notMatch(r.body, 'intake-signing-key', 'the secret is not in the reply')
   }
   t.equal(await executionCount(fr, flowId), 0, 'a bad signature starts nothing')
+  // a flood of unsigned requests is cut off on a bucket of its own: the signed sender is not starved
+  const flood = await Promise.all(Array.from({ length: 8 }, () => post(fr, url, body)))
+  t.ok(flood.some((r) => r.statusCode === 429), 'refused requests are rate limited too')
+  t.ok(flood.every((r) => r.statusCode === 429 || r.statusCode === 401))
   const signed = await post(fr, url, body, { 'x-flowrunner-signature': signBody('intake-signing-key-0123456789', body) })
   t.equal(signed.statusCode, 202, signed.body)
   t.equal(await executionCount(fr, flowId), 1)
-  // the secret deleted: nothing can be verified, so nothing starts
+  // the secret deleted: nothing can be verified, so nothing starts (on a rotated URL: its buckets are new)
+  const rotated = await fr.request('POST', `/api/v1/flows/${flowId}/triggers/intake/rotate`, { token: user.token })
+  const fresh = (rotated.json() as TriggerReply).url ?? ''
   t.equal((await fr.request('DELETE', `/api/v1/accounts/${user.id}/secrets/INTAKE_KEY`, { token: user.token })).statusCode, 200)
-  t.equal((await post(fr, url, body, { 'x-flowrunner-signature': signBody('intake-signing-key-0123456789', body) })).statusCode, 401)
-  t.equal(await metric(fr, 'flowrunner_webhook_requests_total', { outcome: 'bad_signature' }), 5)
+  t.equal((await post(fr, fresh, body, { 'x-flowrunner-signature': signBody('intake-signing-key-0123456789', body) })).statusCode, 401)
+  t.equal(await metric(fr, 'flowrunner_webhook_requests_total', { outcome: 'bad_signature' }), 5 + 8)
   t.equal(await metric(fr, 'flowrunner_webhook_requests_total', { outcome: 'started' }), 1)
 })
 

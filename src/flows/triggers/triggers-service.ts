@@ -5,6 +5,7 @@ import type { Driver } from '../../store/driver.js'
 import type { Execution, TriggeredBy } from '../../store/execution-rows.js'
 import type { ExecutionsRepository } from '../../store/executions-repository.js'
 import { IdempotencyRepository } from '../../store/idempotency-repository.js'
+import type { SealedValue } from '../../store/secrets-repository.js'
 import { TriggersRepository, type TriggerRow } from '../../store/triggers-repository.js'
 import type { FlowSpec } from '../definition-schema.js'
 import type { Flow } from '../flow-service.js'
@@ -22,8 +23,8 @@ export interface TriggersServiceDeps {
   engine: ExecutionStarter & { spec(flowId: string, revision: number): Promise<FlowSpec> }
   /** The flow as `actor` may see it (404 otherwise). */
   flow: (actor: Principal, flowId: string) => Promise<Flow>
-  /** One of an account's secrets in plain text, undefined when it has none by that key. */
-  secret: (accountId: string, key: string) => Promise<string | undefined>
+  /** A sealed secret of an account in plain text. */
+  openSecret: (accountId: string, key: string, sealed: SealedValue) => string
   /** Requests a second each webhook takes on this replica. */
   hookRate: number
   /** The scheduler on this replica looks again now (a schedule was resumed). */
@@ -101,13 +102,18 @@ export class TriggersService {
     }
     const hookId = newHookId()
     if (!(await this.triggers.rotate(flowId, triggerId, hookId))) throw triggerNotFound()
-    if (row.hookId !== null) this.hookRate.forget(row.hookId)
+    if (row.hookId !== null) {
+      this.hookRate.forget(row.hookId)
+      this.hookRate.forget(`refused:${row.hookId}`)
+    }
     return { ...row, hookId }
   }
 
   /**
-   * An inbound webhook request: 404 for an unknown or paused hook, 429 past its rate, 401 when it needs a
-   * signature and the request's is missing or wrong. The execution's input is `{body, headers, query}`.
+   * An inbound webhook request: 404 for an unknown or paused hook, 401 when it needs a signature and the
+   * request's is missing or wrong, 429 past its rate. Refused requests draw on a bucket of their own, so a
+   * flood of unsigned requests to a leaked URL is cut off without starving the signed ones. The execution's
+   * input is `{body, headers, query}`.
    */
   async hook(hookId: string, request: HookRequest): Promise<Started> {
     const trigger = await this.triggers.byHook(hookId)
@@ -115,13 +121,13 @@ export class TriggersService {
       this.hookStats.not_found++
       throw domainError('not_found', 'Webhook not found')
     }
-    const wait = this.hookRate.take(hookId)
-    if (wait > 0) {
-      this.hookStats.rate_limited++
-      throw domainError('rate_limited', 'Too many requests to this webhook; retry later', { headers: { 'retry-after': String(wait) } })
-    }
     const spec = trigger.definition as Extract<TriggerSpec, { type: 'webhook' }>
-    if (spec.secret !== null) await this.checkSignature(trigger.accountId, trigger.flowId, spec.secret, request)
+    if (spec.secret !== null && !this.signed(trigger, spec.secret, request)) {
+      this.limit(`refused:${hookId}`)
+      this.hookStats.bad_signature++
+      throw domainError('invalid_signature', 'Missing or invalid X-FlowRunner-Signature (sha256=<hex HMAC-SHA256 of the raw body>)')
+    }
+    this.limit(hookId)
     const input = { body: request.body, headers: hookHeaders(request.headers), query: request.query }
     const key = request.idempotencyKey === undefined ? undefined : { key: request.idempotencyKey, hash: requestHash({ body: request.body, query: request.query }) }
     const started = await this.start(
@@ -134,22 +140,28 @@ export class TriggersService {
     return started
   }
 
+  /** Takes a token from the bucket, or throws 429 with Retry-After. */
+  private limit(bucket: string): void {
+    const wait = this.hookRate.take(bucket)
+    if (wait === 0) return
+    this.hookStats.rate_limited++
+    throw domainError('rate_limited', 'Too many requests to this webhook; retry later', { headers: { 'retry-after': String(wait) } })
+  }
+
+  private signed(trigger: { accountId: string; flowId: string; sealedSecret: SealedValue | undefined }, secretKey: string, request: HookRequest): boolean {
+    if (trigger.sealedSecret === undefined) {
+      // the owner deleted the secret: nothing can be verified, so nothing starts
+      this.deps.log.warn({ flowId: trigger.flowId, secret: secretKey }, 'flowrunner webhook refused: its signing secret no longer exists')
+      return false
+    }
+    const secret = this.deps.openSecret(trigger.accountId, secretKey, trigger.sealedSecret)
+    const header = request.headers[SIGNATURE_HEADER]
+    return verifySignature(secret, request.rawBody, Array.isArray(header) ? header[0] : header)
+  }
+
   /** `POST /flows/{id}/run` with an Idempotency-Key. */
   runOnce(flow: RunTarget, input: unknown, idempotencyKey: string): Promise<Started> {
     return this.start(flow, input, { key: idempotencyKey, hash: requestHash({ input }) }, undefined)
-  }
-
-  private async checkSignature(accountId: string, flowId: string, secretKey: string, request: HookRequest): Promise<void> {
-    const secret = await this.deps.secret(accountId, secretKey)
-    if (secret === undefined) {
-      // the owner deleted the secret: nothing can be verified, so nothing starts
-      this.deps.log.warn({ flowId, secret: secretKey }, 'flowrunner webhook refused: its signing secret no longer exists')
-    }
-    const header = request.headers[SIGNATURE_HEADER]
-    if (secret === undefined || !verifySignature(secret, request.rawBody, Array.isArray(header) ? header[0] : header)) {
-      this.hookStats.bad_signature++
-      throw domainError('invalid_signature', 'Missing or invalid X-FlowRunner-Signature (sha256=<hex HMAC-SHA256 of the raw body>)')
-    }
   }
 
   /**
