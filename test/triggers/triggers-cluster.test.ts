@@ -4,6 +4,7 @@ import path from 'node:path'
 import pg from 'pg'
 import t from 'tap'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, SECRETS_KEY, testSchema, type Tap } from '../helpers/flowrunner.js'
+import { MISSED_TICKS_MESSAGE } from '../../src/flows/triggers/scheduler.js'
 import { tempDir } from '../helpers/gateway.js'
 import { listening, spawnServer, type StartedServer } from '../helpers/spawn-server.js'
 
@@ -90,7 +91,7 @@ function schedulerFailures(replica: Replica): LogLine[] {
 }
 
 function missedTickWarnings(replica: Replica): LogLine[] {
-  return logLines(replica).filter((l) => l.msg === 'flowrunner schedule missed ticks while no replica ran it')
+  return logLines(replica).filter((l) => l.msg === MISSED_TICKS_MESSAGE)
 }
 
 async function sqlClient(t: Tap, url: string): Promise<pg.Client> {

@@ -53,7 +53,11 @@ function isTimeZone(zone: string): boolean {
 export interface DuePlan {
   /** The ticks to run now, oldest first. */
   fire: Date[]
-  /** Ticks past the grace period that `catch_up` left out (a count; at most MAX_COUNTED). */
+  /** Ticks found past the grace period, before `missedBefore` (a count; at most MAX_COUNTED). */
+  missed: number
+  /** Ticks before this time were missed; from it on they are on time. */
+  missedBefore: Date
+  /** Missed ticks that `catch_up` left out. */
   skipped: number
   /** The first tick after `now`: the trigger's next fire time. */
   next: Date | undefined
@@ -68,7 +72,7 @@ export interface DuePlan {
  */
 export function dueTicks(schedule: Schedule, from: Date, now: Date, catchUp: CatchUp, graceMs: number): DuePlan {
   const next = schedule.next(now)
-  if (from.getTime() > now.getTime()) return { fire: [], skipped: 0, next: from }
+  if (from.getTime() > now.getTime()) return { fire: [], missed: 0, missedBefore: now, skipped: 0, next: from }
   const onTimeFrom = Math.max(from.getTime(), now.getTime() - graceMs)
   const onTime: Date[] = []
   for (let t: Date | undefined = onTimeFrom === from.getTime() ? from : schedule.next(new Date(onTimeFrom - 1)); t !== undefined && t <= now; t = schedule.next(t)) {
@@ -89,7 +93,7 @@ export function dueTicks(schedule: Schedule, from: Date, now: Date, catchUp: Cat
           .slice(0, keep)
           .reverse()
   const missed = countTicks(schedule, from, missedBefore)
-  return { fire: [...caughtUp, ...onTime], skipped: Math.max(0, missed - caughtUp.length), next }
+  return { fire: [...caughtUp, ...onTime], missed, missedBefore, skipped: Math.max(0, missed - caughtUp.length), next }
 }
 
 /** Ticks in [from, before), counted up to MAX_COUNTED. */

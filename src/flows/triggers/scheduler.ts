@@ -6,6 +6,9 @@ import type { NodeSpec } from '../definition-schema.js'
 import { dueTicks, Schedule } from './cron.js'
 import type { TriggerSpec } from './trigger-schema.js'
 
+/** The log line a schedule's missed ticks are reported by (once per firing that found any). */
+export const MISSED_TICKS_MESSAGE = 'flowrunner schedule found ticks missed while no replica ran it'
+
 /** Due schedules fired per transaction. */
 const BATCH = 20
 /** How long a replica that found the due rows held by another waits before it looks again. */
@@ -139,10 +142,17 @@ export class Scheduler {
     }
     this.stats.fired += plan.fire.length
     this.stats.skipped += plan.skipped
-    if (plan.skipped > 0) {
+    if (plan.missed > 0) {
       this.deps.log.warn(
-        { flowId: t.flowId, triggerId: t.triggerId, skipped: plan.skipped, ran: plan.fire.length, catchUp: def.catch_up },
-        'flowrunner schedule missed ticks while no replica ran it'
+        {
+          flowId: t.flowId,
+          triggerId: t.triggerId,
+          missed: plan.missed,
+          caughtUp: plan.missed - plan.skipped,
+          catchUp: def.catch_up,
+          missedBefore: plan.missedBefore.toISOString()
+        },
+        MISSED_TICKS_MESSAGE
       )
     }
     await triggers.fired(t.flowId, t.triggerId, plan.next ?? null, last)
