@@ -64,8 +64,8 @@ export async function runIdleSchedules(s: IdleSettings, simUrl: string, io: Io):
   const api = new FlowRunnerApi(server.url, { connections: 4 })
   try {
     await retryShed(() => api.login(ADMIN_EMAIL, ADMIN_PASSWORD))
-    // the boot's own work (migrations, pools, JIT) settles first
-    await new Promise((r) => setTimeout(r, 5000))
+    // the boot's own work (migrations, pools, JIT, pg-boss's first maintenance) settles first
+    await new Promise((r) => setTimeout(r, 20_000))
     progress(`idle schedules: ${s.seconds} s with no schedule`)
     const none = await measure(server.child.pid, s.seconds)
     progress(`idle schedules: creating ${s.schedules} flows with a schedule each`)
