@@ -75,7 +75,7 @@ eachBackend('run, get, list, logs, cancel and ownership', async (t, backend) => 
   t.equal(list.limit, 10)
   t.equal(list.offset, 0)
   t.equal(list.executions[0].flow_version, 2, 'newest first')
-  t.same(Object.keys(list.executions[0]).sort(), ['completed_at', 'duration', 'flow_id', 'flow_version', 'id', 'item_index', 'parent_id', 'rerun_of', 'started_at', 'status'])
+  t.same(Object.keys(list.executions[0]).sort(), ['completed_at', 'duration', 'flow_id', 'flow_version', 'id', 'item_index', 'parent_id', 'rerun_of', 'started_at', 'status', 'trigger'])
   t.equal((await fr.request('GET', `/api/v1/executions?flow_id=${flowId}&status=completed`, { token: alice.token })).json().total, 2)
   t.equal((await fr.request('GET', '/api/v1/executions?status=failed', { token: alice.token })).json().total, 0)
   t.equal((await fr.request('GET', '/api/v1/executions?status=bogus', { token: alice.token })).statusCode, 400)
