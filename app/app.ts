@@ -16,6 +16,7 @@ import jsonBody from '../plugins/json-body.js'
 import loadShedding from '../plugins/load-shedding.js'
 import metrics from '../plugins/metrics.js'
 import operationCaller from '../plugins/operation-caller.js'
+import upstreamBudget from '../plugins/upstream-budget.js'
 import rateLimit from '../plugins/rate-limit.js'
 import requestId from '../plugins/request-id.js'
 import secretVault from '../plugins/secret-vault.js'
@@ -58,6 +59,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(evercycleClient)
   await fastify.register(tokenStore)
   await fastify.register(endpointRegistry)
+  await fastify.register(upstreamBudget)
   await fastify.register(operationCaller)
   // FlowRunner's decorators: shared, since the engine calls the gateway's operations
   await fastify.register(flowAccounts)

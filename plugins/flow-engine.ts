@@ -69,7 +69,7 @@ export default fp(
       openSecrets: (accountId, sealed) => app.secrets.open(accountId, sealed),
       evercycle: evercycleAdapter({
         operation: (name) => app.registry.get(name),
-        call: (op, input, signal) => app.operations.call(op, input, { signal }),
+        call: (op, input, signal) => app.operations.call(op, input, { signal, lane: 'flow' }),
         maxResponseBytes: fr.maxResponseBytes,
         mayCall: async (op, flowId) => {
           const role = await ownerRoles.get(flowId)

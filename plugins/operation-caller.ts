@@ -7,10 +7,10 @@ declare module 'fastify' {
   }
 }
 
-/** Performs registry operations with managed tokens; shared by `/api/*` and FlowRunner's evercycle node. */
+/** Performs registry operations with managed tokens, through the upstream budget; shared by `/api/*` and FlowRunner's evercycle node. */
 export default fp(
   async (app) => {
-    app.decorate('operations', new OperationCaller(app.evercycleClient, app.tokens))
+    app.decorate('operations', new OperationCaller(app.evercycleClient, app.tokens, app.upstreamBudget))
   },
-  { name: 'operation-caller', dependencies: ['evercycle-client', 'token-store'] }
+  { name: 'operation-caller', dependencies: ['evercycle-client', 'token-store', 'upstream-budget'] }
 )

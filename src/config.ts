@@ -24,6 +24,14 @@ export const EnvSchema = Type.Object({
   TOKEN_FILE: Type.Optional(Type.String({ minLength: 1 })),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 1, maximum: 600000 }),
   UPSTREAM_CONNECTIONS: Type.Integer({ default: 512, minimum: 1, maximum: 65535 }),
+  // the upstream budget (issue 22): the rate is opt-in; the breaker is on by default
+  UPSTREAM_RATE_LIMIT: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 })),
+  UPSTREAM_RATE_BURST: Type.Optional(Type.Number({ minimum: 1, maximum: 1_000_000 })),
+  UPSTREAM_MAX_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  UPSTREAM_QUEUE_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 600000 }),
+  UPSTREAM_BREAKER_FAILURES: Type.Integer({ default: 5, minimum: 1, maximum: 10000 }),
+  UPSTREAM_BREAKER_WINDOW_MS: Type.Integer({ default: 30000, minimum: 100, maximum: 3600000 }),
+  UPSTREAM_BREAKER_COOLDOWN_MS: Type.Integer({ default: 10000, minimum: 100, maximum: 3600000 }),
   TOKEN_REFRESH_SKEW_SECONDS: Type.Integer({ default: 60, minimum: 0, maximum: 3600 }),
   SIGNIN_BACKOFF_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 3600000 }),
   GATEWAY_AUTH: Type.Union([Type.Literal('session'), Type.Literal('none')], { default: 'session' }),
@@ -165,7 +173,18 @@ function settingsFrom(e: Env) {
       timeoutMs: e.UPSTREAM_TIMEOUT_MS,
       connections: e.UPSTREAM_CONNECTIONS,
       refreshSkewMs: e.TOKEN_REFRESH_SKEW_SECONDS * 1000,
-      signInBackoffMs: e.SIGNIN_BACKOFF_MS
+      signInBackoffMs: e.SIGNIN_BACKOFF_MS,
+      /** What every call to Evercycle passes (src/evercycle/upstream/budget.ts). */
+      budget: {
+        /** Requests a second, all replicas together (with DATABASE_URL); undefined: no rate limit. */
+        rate: e.UPSTREAM_RATE_LIMIT,
+        /** At most one second's worth. */
+        burst: e.UPSTREAM_RATE_LIMIT === undefined ? undefined : Math.min(e.UPSTREAM_RATE_BURST ?? e.UPSTREAM_RATE_LIMIT, e.UPSTREAM_RATE_LIMIT),
+        /** Calls in flight on this replica; default the pool's connections. */
+        maxConcurrency: e.UPSTREAM_MAX_CONCURRENCY ?? e.UPSTREAM_CONNECTIONS,
+        queueTimeoutMs: e.UPSTREAM_QUEUE_TIMEOUT_MS,
+        breaker: { failures: e.UPSTREAM_BREAKER_FAILURES, windowMs: e.UPSTREAM_BREAKER_WINDOW_MS, cooldownMs: e.UPSTREAM_BREAKER_COOLDOWN_MS }
+      }
     },
     gatewayAuth: e.GATEWAY_AUTH,
     corsOrigins: list(e.CORS_ORIGINS),

@@ -16,6 +16,10 @@ const STATUS = {
   upstream_unavailable: 502,
   upstream_invalid_response: 502,
   upstream_timeout: 504,
+  // the upstream budget: no room now (503), Evercycle's own 429 pause (429), the circuit breaker open (503)
+  upstream_busy: 503,
+  upstream_rate_limited: 429,
+  upstream_circuit_open: 503,
   configuration_error: 500,
   // load shedding: this replica is past its event-loop or memory limits
   overloaded: 503,

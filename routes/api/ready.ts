@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isDomainError } from '../../src/errors.js'
+import { retryAfterSeconds } from '../../src/evercycle/upstream/retry-after.js'
 
 const ReadySchema = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
@@ -10,8 +11,8 @@ const ReadySchema = Type.Object({
 
 /**
  * Readiness: 200 when the service identity holds a usable token or can get one now (refresh or sign-in,
- * single-flight and backed off like any other renewal), 503 otherwise (or while shedding load) so the proxy
- * routes elsewhere.
+ * single-flight and backed off like any other renewal), 503 otherwise (or while shedding load, or while
+ * Evercycle's circuit breaker is open) so the proxy routes elsewhere.
  */
 const ready: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -22,6 +23,12 @@ const ready: FastifyPluginAsyncTypebox = async (app) => {
       if (app.isUnderPressure()) {
         reply.header('retry-after', String(app.config.loadShedding.retryAfterSeconds))
         return reply.code(503).send({ status: 'unavailable' as const, message: 'The server is overloaded' })
+      }
+      // Evercycle failing: its circuit is open (or one probe is testing it), so calls through here fail fast
+      const breaker = app.upstreamBreaker
+      if (breaker.state !== 'closed' && breaker.retryAfterMs() > 0) {
+        reply.header('retry-after', retryAfterSeconds(breaker.retryAfterMs()))
+        return reply.code(503).send({ status: 'unavailable' as const, message: 'Evercycle is failing: its circuit breaker is open' })
       }
       try {
         const tokens = (await app.tokens.peek()) ?? (await app.tokens.getTokens())

@@ -1,4 +1,6 @@
 import type { Config } from '../config.js'
+import type { UpstreamBudget } from '../evercycle/upstream/budget.js'
+import { createBudget } from '../evercycle/upstream/create-budget.js'
 import { isDomainError } from '../errors.js'
 import { EvercycleClient } from '../evercycle/client.js'
 import { credentialsSource } from '../evercycle/credentials.js'
@@ -32,6 +34,8 @@ export class DirectBackend implements Backend {
   readonly mode = 'direct'
   readonly target: string
   private readonly client: EvercycleClient
+  /** The CLI's own budget in direct mode: the same rules as the gateway's, for this one process. */
+  private readonly budget: UpstreamBudget
   private readonly credentials: () => Promise<Credentials | undefined>
   private store: Promise<FileTokenStore> | undefined
   private manager: Promise<TokenManager> | undefined
@@ -44,6 +48,7 @@ export class DirectBackend implements Backend {
     const ec = config.evercycle
     this.target = ec.baseUrl
     this.client = new EvercycleClient({ baseUrl: ec.baseUrl, timeoutMs: ec.timeoutMs, connections: ec.connections })
+    this.budget = createBudget(ec.budget).budget
     this.credentials = credentialsSource(ec.username, ec.password, ec.configDir)
   }
 
@@ -112,7 +117,7 @@ export class DirectBackend implements Backend {
     if (body !== undefined && op.bodySchema !== undefined) body = checkInput(op.bodySchema, body, 'body')
 
     await this.ensureSignedIn()
-    const caller = new OperationCaller(this.client, await this.tokens())
+    const caller = new OperationCaller(this.client, await this.tokens(), this.budget)
     const res = await caller.call(op, { query, body }, { signal })
     if (res.statusCode < 200 || res.statusCode >= 300) throw await upstreamError(res)
     const envelope = await successEnvelope(res)

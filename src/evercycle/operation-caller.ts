@@ -1,23 +1,38 @@
+import { isDomainError } from '../errors.js'
 import type { EvercycleClient, UpstreamRequest, UpstreamResponse, UpstreamSignal } from './client.js'
 import type { Operation } from './operation.js'
 import { prepareCall, type OperationInput } from './prepare-call.js'
 import type { TokenManager } from './token-manager.js'
 import { SERVICE_IDENTITY } from './token-store.js'
+import { upstreamWait } from './upstream/budget-errors.js'
+import type { CallOutcome, Lane, UpstreamBudget } from './upstream/budget.js'
+import { retryAfterMs } from './upstream/retry-after.js'
 
 export interface CallOptions {
   identity?: string
   requestId?: string
   signal?: UpstreamSignal
+  /** `flow` for a flow node's call: it never waits in line here (the engine defers the node instead). */
+  lane?: Lane
+}
+
+/** What the breaker counts as Evercycle failing: 5xx answers, timeouts, unreachable. */
+function outcomeOf(res: UpstreamResponse): CallOutcome {
+  if (res.statusCode === 429) return { kind: 'rate_limited', retryAfterMs: retryAfterMs(res.headers['retry-after']) }
+  return res.statusCode >= 500 ? { kind: 'failure' } : { kind: 'ok' }
 }
 
 /**
- * Performs one registry operation with the identity's tokens. An upstream 401 means the tokens died early
- * (revoked, clock skew): renew once (shared with every other caller that saw the same) and retry once.
+ * Performs one registry operation with the identity's tokens, through the upstream budget. An upstream 401
+ * means the tokens died early (revoked, clock skew): renew once (shared with every other caller that saw the
+ * same) and retry once, within the same permit. An upstream 429 pauses the budget for its Retry-After and is
+ * answered as `upstream_rate_limited`, like the calls refused during the pause.
  */
 export class OperationCaller {
   constructor(
     private readonly client: EvercycleClient,
-    private readonly tokens: TokenManager
+    private readonly tokens: TokenManager,
+    private readonly budget: UpstreamBudget
   ) {}
 
   async call(op: Operation, input: OperationInput, options: CallOptions = {}): Promise<UpstreamResponse> {
@@ -30,12 +45,26 @@ export class OperationCaller {
     // usable tokens already in memory (the usual case) are taken without a round of promises
     const tokens = this.tokens.usableNow(identity) ?? (await this.tokens.getTokens(identity, options.requestId))
     request.tokens = tokens
-    let res = await this.client.request(request)
-    if (res.statusCode === 401) {
-      await res.body.dump()
-      request.tokens = await this.tokens.renew(identity, tokens, options.requestId)
-      res = await this.client.request(request)
+    const permit = await this.budget.acquire(options.lane ?? 'interactive', options.signal)
+    let outcome: CallOutcome = { kind: 'aborted' }
+    try {
+      let res = await this.client.request(request)
+      if (res.statusCode === 401) {
+        await res.body.dump()
+        request.tokens = await this.tokens.renew(identity, tokens, options.requestId)
+        res = await this.client.request(request)
+      }
+      outcome = outcomeOf(res)
+      if (outcome.kind === 'rate_limited') {
+        await res.body.dump()
+        throw upstreamWait('rate_limited', outcome.retryAfterMs)
+      }
+      return res
+    } catch (err) {
+      if (outcome.kind === 'aborted' && options.signal?.aborted !== true && isDomainError(err) && err.code.startsWith('upstream_')) outcome = { kind: 'failure' }
+      throw err
+    } finally {
+      this.budget.release(permit, outcome)
     }
-    return res
   }
 }

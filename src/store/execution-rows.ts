@@ -9,6 +9,8 @@ export const LIVE_SQL = "('queued', 'running', 'waiting')"
 export type WaitState =
   | { kind: 'delay'; node: string; since: number; until: number }
   | { kind: 'retry'; node: string; since: number; until: number }
+  /** Evercycle asked callers to wait (a 429, its circuit open, no budget left): the node runs again after. */
+  | { kind: 'upstream'; node: string; since: number; until: number; reason: string }
   | { kind: 'children'; node: string; since: number; mode: 'flow' | 'foreach'; total: number; concurrency: number; onItemError: 'continue' | 'fail' }
 
 /** Where a child execution belongs: its parent, the parent's node and step, its item's position. */

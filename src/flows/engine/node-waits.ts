@@ -13,7 +13,7 @@ export type Finished = Extract<StepResult, { kind: 'ok' | 'failed' }>
 export type RecordLine = (level: NewLog['level'], message: string, data?: Record<string, unknown>) => ExecutionEvent
 
 /** The end of a node's wait: a delay's result, or what its children gave; its duration counts the wait. */
-export async function resumeWait(children: Children, execution: Execution, waited: Exclude<WaitState, { kind: 'retry' }>): Promise<Finished> {
+export async function resumeWait(children: Children, execution: Execution, waited: Exclude<WaitState, { kind: 'retry' | 'upstream' }>): Promise<Finished> {
   const durationMs = Date.now() - waited.since
   if (waited.kind === 'delay') return { kind: 'ok', outcome: { result: { delayed_ms: waited.until - waited.since } }, durationMs }
   const collected = await children.collect(execution, waited)

@@ -8,7 +8,7 @@ import type { SealedValue } from '../../store/secrets-repository.js'
 import { isTransientError } from '../../store/transient-errors.js'
 import { checkJsonBounds, truncateText } from '../../util/json-bounds.js'
 import type { FlowSpec, NodeSpec } from '../definition-schema.js'
-import { NodeFailure, type RunnableNode } from '../runtime/node-runtime.js'
+import { NodeFailure, NodeWait, type RunnableNode } from '../runtime/node-runtime.js'
 import { SecretMasker } from '../runtime/secret-masker.js'
 import type { Children } from './children.js'
 import { failUnsaved } from './fail-unsaved.js'
@@ -205,7 +205,10 @@ export class Segments {
 
     // a node that waited (a delay whose time is up, children that all ended) resumes where it was: it is not
     // run again, and its duration counts the wait
-    const waited = execution.waiting !== null && execution.waiting.kind !== 'retry' && execution.waiting.node === nodeId ? execution.waiting : undefined
+    const waited =
+      execution.waiting !== null && execution.waiting.kind !== 'retry' && execution.waiting.kind !== 'upstream' && execution.waiting.node === nodeId
+        ? execution.waiting
+        : undefined
     publish({ type: 'execution_update', execution_id: execution.id, status: 'running', node_id: nodeId, node_type: node.type, timestamp: new Date().toISOString() })
     let step: StepResult
     if (waited === undefined) {
@@ -251,6 +254,13 @@ export class Segments {
     }
     const { failure } = step
     const message = truncateText(masker.text(failure.message), limits.maxErrorChars)
+    if (failure instanceof NodeWait) {
+      // not an attempt: the same node runs again after the wait, whatever its `retry` says
+      const line = record('info', `Waiting ${failure.waitMs} ms for Evercycle: ${message}`, { wait_ms: failure.waitMs, reason: failure.reason, ...failure.logData })
+      const since = Date.now()
+      const state = { kind: 'upstream' as const, node: nodeId, since, until: since + failure.waitMs, reason: failure.reason }
+      return (await transitions.wait(execution, node, state, failure.waitMs, run.jobId, pending, line)) ? 'completed' : 'done'
+    }
     const wait = retryDelay(node, execution, failure)
     if (wait !== undefined) {
       const line = record('warn', `Attempt ${execution.attempt} of ${maxAttempts(node)} failed: ${message}; retrying in ${wait} ms`, {

@@ -160,7 +160,7 @@ export class Transitions {
   async wait(
     execution: Execution,
     node: NodeSpec,
-    state: Extract<WaitState, { kind: 'retry' | 'delay' }>,
+    state: Extract<WaitState, { kind: 'retry' | 'delay' | 'upstream' }>,
     waitMs: number,
     jobId: string,
     pending: NewLog[],

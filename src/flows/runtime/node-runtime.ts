@@ -68,6 +68,24 @@ export class NodeFailure extends Error {
   }
 }
 
+/**
+ * Not a failure: the node must wait `waitMs` and then run again, at the same attempt (Evercycle answered 429,
+ * its circuit is open, or the upstream budget has nothing left now). The engine waits holding no worker, as for
+ * a delay; the wait counts as neither an attempt nor a back-off.
+ */
+export class NodeWait extends NodeFailure {
+  override name = 'NodeWait'
+  constructor(
+    message: string,
+    readonly waitMs: number,
+    /** Why, as the wait state records it: `rate_limited`, `circuit_open`, `busy`. */
+    readonly reason: string,
+    logData?: Record<string, unknown>
+  ) {
+    super(message, true, logData)
+  }
+}
+
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500
 }
