@@ -3,7 +3,6 @@ import { isDomainError } from '../../errors.js'
 import type { Operation } from '../../evercycle/operation.js'
 import type { OperationInput } from '../../evercycle/prepare-call.js'
 import { waitOf } from '../../evercycle/upstream/budget-errors.js'
-import { retryAfterMs } from '../../evercycle/upstream/retry-after.js'
 import { forbiddenOperation } from '../evercycle-policy.js'
 import { HttpCallError, readBody } from './http-call.js'
 import { NodeFailure, NodeWait, type RunContext } from './node-runtime.js'
@@ -12,7 +11,7 @@ export interface EvercycleAdapterDeps {
   /** The gateway registry's operation by name. */
   operation: (name: string) => Operation | undefined
   /** Performs an operation with the gateway's own tokens, through the upstream budget like any gateway call. */
-  call: (op: Operation, input: OperationInput, signal: AbortSignal) => Promise<Pick<Dispatcher.ResponseData, 'statusCode' | 'headers' | 'body'>>
+  call: (op: Operation, input: OperationInput, signal: AbortSignal) => Promise<Pick<Dispatcher.ResponseData, 'statusCode' | 'body'>>
   /** The same cap as any other endpoint a flow reads. */
   maxResponseBytes: number
   /** Whether the flow's owner may call the operation (evercycle-policy.ts); false for a flow that is gone. */
@@ -45,12 +44,6 @@ export function evercycleAdapter(deps: EvercycleAdapterDeps): RunContext['evercy
     }
     try {
       const res = await deps.call(op, { query, body }, signal)
-      if (res.statusCode === 429) {
-        // Evercycle's rate limit: not a failure of the node; it runs again once the wait Evercycle asked for is over
-        await res.body.dump()
-        const waitMs = retryAfterMs(res.headers['retry-after'])
-        throw new NodeWait(`Evercycle operation ${operation} was rate limited (429)`, waitMs, 'rate_limited', { status_code: 429, operation })
-      }
       // enforced while reading
       const text = (await readBody(res.body, deps.maxResponseBytes)).toString('utf8')
       let parsed: unknown = text
@@ -63,6 +56,8 @@ export function evercycleAdapter(deps: EvercycleAdapterDeps): RunContext['evercy
     } catch (err) {
       if (err instanceof NodeFailure) throw err
       if (err instanceof HttpCallError) throw new NodeFailure(err.message, err.retryable)
+      // Evercycle's 429 (the caller turned it into the budget's pause), an open circuit, no budget now: not a
+      // failure of the node, which runs again once the wait is over
       const wait = waitOf(err)
       if (wait !== undefined) throw new NodeWait(`Evercycle operation ${operation}: ${(err as Error).message}`, wait.waitMs, wait.reason, { operation })
       if (isDomainError(err)) {
