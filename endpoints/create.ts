@@ -6,6 +6,8 @@ export default defineEndpoint({
   method: 'POST',
   path: '/v1/asset/create',
   description: 'Create a new asset',
+  // its reads are stale once it succeeds
+  invalidates: ['get-all', 'get-asset-id'],
   body: AssetFieldsSchema,
   defaultBody: { status: 'active' }
 })

@@ -1,16 +1,24 @@
 import fp from 'fastify-plugin'
 import { OperationCaller } from '../src/evercycle/operation-caller.js'
+import { SharedReads } from '../src/evercycle/upstream/shared-reads.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     operations: OperationCaller
+    /** Coalesced and cached GETs (their counters feed the metrics). */
+    sharedReads: SharedReads
   }
 }
 
-/** Performs registry operations with managed tokens, through the upstream budget; shared by `/api/*` and FlowRunner's evercycle node. */
+/**
+ * Performs registry operations with managed tokens, through the upstream budget, with identical concurrent
+ * GETs coalesced and cacheable ones cached; shared by `/api/*` and FlowRunner's evercycle node.
+ */
 export default fp(
   async (app) => {
-    app.decorate('operations', new OperationCaller(app.evercycleClient, app.tokens, app.upstreamBudget))
+    const reads = new SharedReads({ ...app.config.evercycle.cache, log: app.log.child({ plugin: 'shared-reads' }) })
+    app.decorate('sharedReads', reads)
+    app.decorate('operations', new OperationCaller(app.evercycleClient, app.tokens, app.upstreamBudget, reads))
   },
-  { name: 'operation-caller', dependencies: ['evercycle-client', 'token-store', 'upstream-budget'] }
+  { name: 'operation-caller', dependencies: ['app-config', 'evercycle-client', 'token-store', 'upstream-budget'] }
 )

@@ -32,6 +32,8 @@ export const EnvSchema = Type.Object({
   UPSTREAM_BREAKER_FAILURES: Type.Integer({ default: 5, minimum: 1, maximum: 10000 }),
   UPSTREAM_BREAKER_WINDOW_MS: Type.Integer({ default: 30000, minimum: 100, maximum: 3600000 }),
   UPSTREAM_BREAKER_COOLDOWN_MS: Type.Integer({ default: 10000, minimum: 100, maximum: 3600000 }),
+  UPSTREAM_CACHE_MAX_ENTRIES: Type.Integer({ default: 1000, minimum: 1, maximum: 10000000 }),
+  UPSTREAM_CACHE_MAX_BYTES: Type.Integer({ default: 67108864, minimum: 1024, maximum: 17179869184 }),
   TOKEN_REFRESH_SKEW_SECONDS: Type.Integer({ default: 60, minimum: 0, maximum: 3600 }),
   SIGNIN_BACKOFF_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 3600000 }),
   GATEWAY_AUTH: Type.Union([Type.Literal('session'), Type.Literal('none')], { default: 'session' }),
@@ -184,7 +186,9 @@ function settingsFrom(e: Env) {
         maxConcurrency: e.UPSTREAM_MAX_CONCURRENCY ?? e.UPSTREAM_CONNECTIONS,
         queueTimeoutMs: e.UPSTREAM_QUEUE_TIMEOUT_MS,
         breaker: { failures: e.UPSTREAM_BREAKER_FAILURES, windowMs: e.UPSTREAM_BREAKER_WINDOW_MS, cooldownMs: e.UPSTREAM_BREAKER_COOLDOWN_MS }
-      }
+      },
+      /** The answers of operations whose definition says `cache`, per replica (LRU). */
+      cache: { maxEntries: e.UPSTREAM_CACHE_MAX_ENTRIES, maxBytes: e.UPSTREAM_CACHE_MAX_BYTES }
     },
     gatewayAuth: e.GATEWAY_AUTH,
     corsOrigins: list(e.CORS_ORIGINS),

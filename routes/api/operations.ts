@@ -45,6 +45,13 @@ function clientGone(socket: Socket): ConnectionClosed {
   return signal
 }
 
+/** `Cache-Control: no-cache` (or `Pragma: no-cache`): the client wants Evercycle's answer, not a cached one. */
+function noCache(request: FastifyRequest): boolean {
+  const control = request.headers['cache-control']
+  if (typeof control === 'string' && /(^|,)\s*no-cache\s*(,|$)/i.test(control)) return true
+  return request.headers.pragma === 'no-cache'
+}
+
 /**
  * `/api/<operation>` for every registry entry, generated at boot: the operation's own method with its query
  * and body schemas, and 405 (with `Allow`) for every other method.
@@ -87,8 +94,10 @@ const operations: FastifyPluginAsyncTypebox = async (app) => {
     const res = await app.operations.call(
       op,
       { query: request.query as Record<string, unknown>, body: request.body as Record<string, unknown> | undefined },
-      { identity: request.identity, requestId: request.id, signal: clientGone(request.raw.socket) }
+      { identity: request.identity, requestId: request.id, signal: clientGone(request.raw.socket), bypassCache: noCache(request) }
     )
+    const cache = res.headers['x-cache']
+    if (typeof cache === 'string') reply.header('x-cache', cache)
     if (res.statusCode < 200 || res.statusCode >= 300) throw await upstreamError(res)
     const envelope = await successEnvelope(res)
     reply.code(envelope.statusCode).type('application/json; charset=utf-8')

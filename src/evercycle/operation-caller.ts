@@ -6,6 +6,7 @@ import type { TokenManager } from './token-manager.js'
 import { SERVICE_IDENTITY } from './token-store.js'
 import { upstreamWait } from './upstream/budget-errors.js'
 import type { CallOutcome, Lane, UpstreamBudget } from './upstream/budget.js'
+import type { SharedReads } from './upstream/shared-reads.js'
 import { retryAfterMs } from './upstream/retry-after.js'
 
 export interface CallOptions {
@@ -14,6 +15,8 @@ export interface CallOptions {
   signal?: UpstreamSignal
   /** `flow` for a flow node's call: it never waits in line here (the engine defers the node instead). */
   lane?: Lane
+  /** The client sent `Cache-Control: no-cache`: a cached answer is not used (a fresh one is still stored). */
+  bypassCache?: boolean
 }
 
 /** What the breaker counts as Evercycle failing: 5xx answers, timeouts, unreachable. */
@@ -32,7 +35,9 @@ export class OperationCaller {
   constructor(
     private readonly client: EvercycleClient,
     private readonly tokens: TokenManager,
-    private readonly budget: UpstreamBudget
+    private readonly budget: UpstreamBudget,
+    /** Coalescing and caching of GETs; without it every call goes upstream on its own (the CLI in direct mode). */
+    private readonly reads?: SharedReads
   ) {}
 
   async call(op: Operation, input: OperationInput, options: CallOptions = {}): Promise<UpstreamResponse> {
@@ -40,8 +45,30 @@ export class OperationCaller {
     const request: UpstreamRequest = prepareCall(op, input, this.client.baseUrl)
     // one request object, completed in place (the client keeps no reference to it), not copied per step
     request.requestId = options.requestId
-    request.signal = options.signal
     request.operation = op.name
+    const reads = this.reads
+    if (op.method === 'GET' && reads !== undefined) {
+      const { response } = await reads.read({
+        op,
+        identity,
+        // the rendered path holds the path parameters; the key sorts the query, so its order never matters
+        params: { path: request.path, query: request.query ?? {} },
+        lane: options.lane ?? 'interactive',
+        signal: options.signal,
+        bypassCache: options.bypassCache === true,
+        fetch: (signal) => this.send(op, request, identity, { ...options, signal })
+      })
+      return response
+    }
+    request.signal = options.signal
+    const res = await this.send(op, request, identity, options)
+    if (res.statusCode >= 200 && res.statusCode < 300) reads?.wrote(op)
+    return res
+  }
+
+  /** One upstream call through the budget, retried once with renewed tokens after a 401. */
+  private async send(op: Operation, request: UpstreamRequest, identity: string, options: CallOptions): Promise<UpstreamResponse> {
+    request.signal = options.signal
     // usable tokens already in memory (the usual case) are taken without a round of promises
     const tokens = this.tokens.usableNow(identity) ?? (await this.tokens.getTokens(identity, options.requestId))
     request.tokens = tokens

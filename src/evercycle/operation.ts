@@ -28,6 +28,10 @@ export interface EndpointDefinition {
   body?: TObject
   defaultBody?: Record<string, unknown>
   defaultQuery?: Record<string, string>
+  /** A GET's answers (200 only) cached for `ttl`, then served stale for `stale_while_revalidate` while one refresh runs. */
+  cache?: { ttl: string | number; stale_while_revalidate?: string | number }
+  /** Operations whose cached answers a successful call of this one makes stale (a write's reads). */
+  invalidates?: string[]
 }
 
 /** A definition after the registry resolved config overrides and composed its schemas. */
@@ -45,6 +49,9 @@ export interface Operation {
   headers: Record<string, string>
   /** Where the definition came from, for error messages and `/api/list`. */
   source: string
+  /** Cached answers (GET only), in milliseconds. */
+  cache?: { ttlMs: number; staleMs: number }
+  invalidates: string[]
 }
 
 export function defineEndpoint(def: EndpointDefinition): EndpointDefinition {

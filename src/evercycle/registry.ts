@@ -6,6 +6,7 @@ import { ConfigError } from '../config.js'
 import { HTTP_METHODS, methodHasBody, type EndpointDefinition, type HttpMethod, type Operation } from './operation.js'
 import { templateParams } from './path-template.js'
 import { POISON_KEYS } from '../util/poison-keys.js'
+import { parseCacheSettings } from './upstream/response-cache.js'
 
 /** The old tool's per-operation JSON config (`config/<name>.json`). Unknown keys are tolerated. */
 export const OperationConfigSchema = Type.Object({
@@ -16,7 +17,10 @@ export const OperationConfigSchema = Type.Object({
   headers: Type.Optional(Type.Record(Type.String(), Type.String())),
   path_params: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]))),
   query_params: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
-  body: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
+  body: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  /** Overrides the definition's `cache` ({ttl, stale_while_revalidate}); `false` turns it off. */
+  cache: Type.Optional(Type.Union([Type.Literal(false), Type.Object({ ttl: Type.Union([Type.String(), Type.Number()]), stale_while_revalidate: Type.Optional(Type.Union([Type.String(), Type.Number()])) })])),
+  invalidates: Type.Optional(Type.Array(Type.String()))
 })
 
 export type OperationConfig = typeof OperationConfigSchema.static
@@ -119,6 +123,12 @@ export function buildRegistry(
     const op = resolve(def, config, entry.file, problems)
     if (op !== undefined) operations.push(op)
   }
+  const names = new Set(operations.map((op) => op.name))
+  for (const op of operations) {
+    for (const target of op.invalidates) {
+      if (!names.has(target)) problems.push(`${op.source}: "invalidates" names ${JSON.stringify(target)}, which is not an operation`)
+    }
+  }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid operation definitions:\n  ${problems.join('\n  ')}`)
   }
@@ -204,6 +214,14 @@ function resolve(
     if (value !== '') defaultQuery[key] = String(value)
   }
   const defaultBody: Record<string, unknown> = { ...def.defaultBody, ...config?.body }
+  const cacheValue = config?.cache ?? def.cache
+  let cache: Operation['cache']
+  if (cacheValue !== undefined && cacheValue !== false) {
+    const parsed = parseCacheSettings(cacheValue)
+    if ('error' in parsed) problems.push(`${source}: "cache" ${parsed.error}`)
+    else if (method !== 'GET') problems.push(`${source}: "cache" is for GET operations only (this one is ${method})`)
+    else cache = parsed
+  }
 
   if (problems.length > before) return undefined
   return {
@@ -219,7 +237,9 @@ function resolve(
     defaultBody,
     defaultQuery,
     headers,
-    source
+    source,
+    ...(cache === undefined ? {} : { cache }),
+    invalidates: [...new Set(config?.invalidates ?? def.invalidates ?? [])]
   }
 }
 

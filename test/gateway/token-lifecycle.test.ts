@@ -26,7 +26,8 @@ async function gatewayAtExpiry(t: Teardown): Promise<{ sim: EvercycleSimulator; 
 
 t.test('200 concurrent calls at expiry cause exactly one upstream refresh', async (t) => {
   const { sim, app } = await gatewayAtExpiry(t)
-  const replies = await Promise.all(Array.from({ length: 200 }, () => app.inject({ method: 'GET', url: '/api/get-all' })))
+  // distinct queries: identical ones would share one upstream call (coalescing), and this is about tokens
+  const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => app.inject({ method: 'GET', url: `/api/get-all?n=${i}` })))
   t.same(new Set(replies.map((r) => r.statusCode)), new Set([200]))
   t.equal(sim.counts.refreshes, 1, 'one refresh')
   t.equal(sim.counts.signIns, 0, 'no sign-in')
@@ -39,7 +40,7 @@ for (const [mode, what] of REFRESH_FAILURES) {
     const { sim, app } = await gatewayAtExpiry(t)
     if (mode === 'refused') sim.settings.failRefresh = true
     else sim.settings.refreshMode = mode
-    const replies = await Promise.all(Array.from({ length: 20 }, () => app.inject({ method: 'GET', url: '/api/get-all' })))
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => app.inject({ method: 'GET', url: `/api/get-all?n=${i}` })))
     t.same(new Set(replies.map((r) => r.statusCode)), new Set([200]))
     t.equal(sim.counts.failedRefreshes, 1, 'one refresh attempt')
     t.equal(sim.counts.signIns, 1, 'then one sign-in')

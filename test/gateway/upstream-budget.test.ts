@@ -3,7 +3,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { buildGateway, LogCapture, startSimulator } from '../helpers/gateway.js'
 
-const getAll = (app: FastifyInstance): Promise<LightMyRequestResponse> => app.inject({ method: 'GET', url: '/api/get-all' })
+let calls = 0
+/** A GET no other call shares (identical concurrent GETs are coalesced into one upstream call). */
+const getAll = (app: FastifyInstance): Promise<LightMyRequestResponse> => app.inject({ method: 'GET', url: `/api/get-all?call=${++calls}` })
 const code = (res: LightMyRequestResponse): string | undefined => (res.json() as { error?: { code: string } }).error?.code
 
 /** Polls until `ok` (the breaker's cooldown, a 429's pause): waits on the gateway's own state, bounded. */

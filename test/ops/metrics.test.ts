@@ -104,7 +104,8 @@ void tap.test('upstream calls by operation and status; token refreshes, sign-ins
   const { app } = await buildApp(t, { sim, dir, env: { METRICS_TOKEN } })
   sim.reset()
 
-  const replies = await Promise.all(Array.from({ length: 50 }, () => app.inject({ method: 'GET', url: '/api/get-all' })))
+  // distinct queries: identical concurrent GETs would share one upstream call
+  const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => app.inject({ method: 'GET', url: `/api/get-all?n=${i}` })))
   t.same(new Set(replies.map((r) => r.statusCode)), new Set([200]))
   t.equal(sim.counts.refreshes, 1)
   t.equal((await app.inject({ method: 'POST', url: '/api/auth', payload: { username: 'x@example.com', password: 'wrong' } })).statusCode, 401)
