@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { OperationCaller } from '../src/evercycle/operation-caller.js'
 import { SharedReads } from '../src/evercycle/upstream/shared-reads.js'
+import { registerUpstreamMetrics } from '../src/metrics/upstream-metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,6 +20,7 @@ export default fp(
     const reads = new SharedReads({ ...app.config.evercycle.cache, log: app.log.child({ plugin: 'shared-reads' }) })
     app.decorate('sharedReads', reads)
     app.decorate('operations', new OperationCaller(app.evercycleClient, app.tokens, app.upstreamBudget, reads))
+    registerUpstreamMetrics(app.metrics.registry, { budget: app.upstreamBudget, breaker: app.upstreamBreaker, reads })
   },
-  { name: 'operation-caller', dependencies: ['app-config', 'evercycle-client', 'token-store', 'upstream-budget'] }
+  { name: 'operation-caller', dependencies: ['app-config', 'metrics', 'evercycle-client', 'token-store', 'upstream-budget'] }
 )

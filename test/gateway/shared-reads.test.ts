@@ -5,6 +5,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { DEMO_USERNAME } from '../../dev/simulator/simulator.js'
 import { buildGateway, startSimulator, tempDir, type Teardown } from '../helpers/gateway.js'
+import { BEARER, METRICS_TOKEN, sample } from '../ops/metrics-text.js'
 
 const get = (app: FastifyInstance, url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> =>
   app.inject({ method: 'GET', url, headers })
@@ -95,4 +96,26 @@ t.test('a cache on a write, a bad duration or an unknown invalidation target is 
   ] as const) {
     await t.rejects(withConfigs(t, configs), reason)
   }
+})
+
+t.test('the metrics: coalesced calls, cache results and size, breaker state, 429s, refusals, budget queue', async (t) => {
+  const { sim, app } = await withConfigs(t, { 'get-all': { cache: { ttl: '30s' } } }, { METRICS_TOKEN })
+  await Promise.all(Array.from({ length: 5 }, () => get(app, '/api/get-asset-id?id=1')))
+  await get(app, '/api/get-all')
+  await get(app, '/api/get-all')
+  sim.answer429Next(1, '1')
+  t.equal((await get(app, '/api/get-asset-id?id=2')).statusCode, 429)
+  t.equal((await get(app, '/api/get-asset-id?id=3')).statusCode, 429, 'refused during the pause')
+  const text = (await app.inject({ method: 'GET', url: '/metrics', headers: BEARER })).body
+  t.equal(sample(text, 'evercycle_upstream_coalesced_total', { kind: 'get' }), 4)
+  t.equal(sample(text, 'evercycle_upstream_cache_total', { result: 'miss' }), 1)
+  t.equal(sample(text, 'evercycle_upstream_cache_total', { result: 'hit' }), 1)
+  t.equal(sample(text, 'evercycle_upstream_cache_size', { measure: 'entries' }), 1)
+  t.ok((sample(text, 'evercycle_upstream_cache_size', { measure: 'bytes' }) ?? 0) > 0)
+  t.equal(sample(text, 'evercycle_upstream_rate_limited_total', { source: 'evercycle' }), 1)
+  t.equal(sample(text, 'evercycle_upstream_refused_total', { reason: 'rate_limited' }), 1)
+  t.equal(sample(text, 'evercycle_upstream_breaker_state'), 0)
+  t.equal(sample(text, 'evercycle_upstream_budget_queue', { lane: 'interactive' }), 0)
+  t.equal(sample(text, 'evercycle_upstream_in_flight'), 0)
+  t.type(sample(text, 'evercycle_upstream_budget_wait_seconds_total', { lane: 'interactive' }), 'number')
 })
