@@ -85,7 +85,13 @@ export class SharedReads {
 
   private async fetchShared(key: string, request: ReadRequest): Promise<BufferedAnswer> {
     const generation = this.cache.generation(request.op.name)
-    const { value } = await this.coalescer.run(`${request.lane}\u0000${key}`, (signal) => readWhole(request.fetch(signal)), abortSignal(request.signal))
+    const waiter = abortSignal(request.signal)
+    let value: BufferedAnswer
+    try {
+      value = (await this.coalescer.run(`${request.lane}\u0000${key}`, (signal) => readWhole(request.fetch(signal)), waiter.signal)).value
+    } finally {
+      waiter.dispose()
+    }
     const settings = request.op.cache
     if (settings !== undefined && value.statusCode === 200) this.cache.set(key, request.op.name, value, settings.ttlMs, settings.staleMs, generation)
     return value
@@ -118,13 +124,23 @@ async function readWhole(pending: Promise<UpstreamResponse>): Promise<BufferedAn
   return { statusCode: res.statusCode, headers, body }
 }
 
-/** The gateway's per-connection signal is an EventEmitter (cheaper for undici); the coalescer takes an AbortSignal. */
-function abortSignal(signal: UpstreamSignal | undefined): AbortSignal | undefined {
-  if (signal === undefined || signal instanceof AbortSignal) return signal
+const KEEP = (): void => undefined
+
+/**
+ * The gateway's per-connection signal is an EventEmitter (cheaper for undici); the coalescer takes an
+ * AbortSignal. The listener goes when the read is over: a keep-alive connection serves many requests, and
+ * each would otherwise leave one behind until the connection closed.
+ */
+function abortSignal(signal: UpstreamSignal | undefined): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (signal === undefined || signal instanceof AbortSignal) return { signal, dispose: KEEP }
   const controller = new AbortController()
-  if (signal.aborted) controller.abort()
-  else signal.once('abort', () => controller.abort())
-  return controller.signal
+  if (signal.aborted) {
+    controller.abort()
+    return { signal: controller.signal, dispose: KEEP }
+  }
+  const abort = (): void => controller.abort()
+  signal.once('abort', abort)
+  return { signal: controller.signal, dispose: () => signal.off('abort', abort) }
 }
 
 /**
