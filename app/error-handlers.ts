@@ -79,6 +79,8 @@ export interface ProductErrors {
   notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply
 }
 
+const BUDGET_REFUSALS: ReadonlySet<string> = new Set(['upstream_busy', 'upstream_circuit_open'])
+
 /**
  * A product's error and not-found handlers, answering in its shape. Domain errors keep their code, status and
  * safe details; Fastify's errors are mapped; anything else is a 500 whose internals stay in the log.
@@ -89,7 +91,9 @@ function productErrors(shape: (error: ErrorDetail) => object, framework: (err: F
   return {
     errorHandler(err, request, reply) {
       if (isDomainError(err)) {
-        if (err.statusCode >= 500) request.log.warn({ err }, err.message)
+        // the budget's refusals come by the hundred while Evercycle is failing or busy; the state change behind
+        // them is logged once, at warn (plugins/upstream-budget.ts)
+        if (err.statusCode >= 500) request.log[BUDGET_REFUSALS.has(err.code) ? 'debug' : 'warn']({ err }, err.message)
         for (const [name, value] of Object.entries(err.headers ?? {})) reply.header(name, value)
         return send(reply, err.statusCode, { code: err.code, message: err.message, details: err.details ?? null })
       }

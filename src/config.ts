@@ -25,7 +25,7 @@ export const EnvSchema = Type.Object({
   UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 1, maximum: 600000 }),
   UPSTREAM_CONNECTIONS: Type.Integer({ default: 512, minimum: 1, maximum: 65535 }),
   // the upstream budget (issue 22): the rate is opt-in; the breaker is on by default
-  UPSTREAM_RATE_LIMIT: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 })),
+  UPSTREAM_RATE_LIMIT: Type.Optional(Type.Number({ minimum: 1, maximum: 1_000_000 })),
   UPSTREAM_RATE_BURST: Type.Optional(Type.Number({ minimum: 1, maximum: 1_000_000 })),
   UPSTREAM_MAX_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   UPSTREAM_QUEUE_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 600000 }),

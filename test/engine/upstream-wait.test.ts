@@ -50,3 +50,31 @@ eachBackend('evercycle nodes wait out a 429 and an open circuit, then run again'
     t.equal((await getExecution(fr, user.token, id)).status, 'completed')
   })
 })
+
+// With a rate, a flow's call that finds no budget left is deferred (waiting, no worker held) rather than
+// queued on a worker, and interactive calls keep their reserve: every execution still completes.
+eachBackend('with UPSTREAM_RATE_LIMIT, flow calls past the budget are deferred and all complete', async (t, backend) => {
+  const sim = await startSimulator(t)
+  const fr = await buildFlowRunner(t, { backend, sim, env: { UPSTREAM_RATE_LIMIT: '4', FLOWRUNNER_POLL_MS: '100' } })
+  const user = await fr.createUser()
+  const flowId = await createFlow(
+    fr,
+    user.token,
+    `
+metadata: { name: budgeted }
+nodes:
+  start:
+    type: evercycle
+    params: { operation: get-all, query: { n: "\${input.n}" } }
+`
+  )
+  const first = Math.floor(Date.now() / 1000)
+  const ids = await Promise.all(Array.from({ length: 10 }, (_, n) => runFlow(fr, user.token, flowId, { n })))
+  const done = await Promise.all(ids.map((id) => waitFinal(fr, user.token, id)))
+  t.same([...new Set(done.map((e) => e.status))], ['completed'], 'no call lost')
+  const deferred = (await Promise.all(ids.map((id) => logsOf(fr, user.token, id)))).filter((logs) => logs.some((l) => (l.data as { reason?: string } | null)?.reason === 'busy'))
+  t.ok(deferred.length >= 1, `${deferred.length} executions waited for the budget`)
+  for (const [second, n] of sim.callsPerSecond()) {
+    if (second > first) t.ok(n <= 4, `${n} calls reached Evercycle in second ${second - first}`)
+  }
+})

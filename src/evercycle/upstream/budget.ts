@@ -100,6 +100,15 @@ export class UpstreamBudget {
       this.options.breaker.release(probe)
       throw err
     }
+    // a 429 may have paused everything while this call waited for its slot
+    try {
+      this.checkPause()
+    } catch (err) {
+      this.inFlight--
+      this.next()
+      this.options.breaker.release(probe)
+      throw err
+    }
     this.stats.waitedMs[lane] += this.clock() - started
     return { lane, probe }
   }
