@@ -15,6 +15,8 @@ declare module 'autocannon' {
       title?: string
       /** Requests per second across all connections: a fixed offered load instead of as fast as possible. */
       overallRate?: number
+      /** Replace `[<id>]` in the URL (and body) with a fresh unique id on every request. */
+      idReplacement?: boolean
     }
 
     interface Stats {

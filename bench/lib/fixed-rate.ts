@@ -14,6 +14,8 @@ export interface RateMeasurement {
   requests: number
   /** Non-2xx answers plus failed requests in the measured window. */
   failures: number
+  /** The failures by HTTP status ('error' for a request that got no answer). */
+  failuresBy: Record<string, number>
 }
 
 /** How often the scheduler wakes up to send what has fallen due (Node timers do not go much finer). */
@@ -32,7 +34,9 @@ export async function measureAtRate(
   rate: number,
   connections: number,
   seconds: number,
-  warmupSeconds: number
+  warmupSeconds: number,
+  /** Request i asks for `n=i` (added to the query): no two are identical, so none are coalesced. */
+  distinct = false
 ): Promise<RateMeasurement> {
   const url = new URL(target.url)
   const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 })
@@ -42,6 +46,7 @@ export async function measureAtRate(
   const latencies = new Float64Array(total - firstMeasured)
   let recorded = 0
   let failures = 0
+  const failuresBy: Record<string, number> = {}
   let sent = 0
   let settled = 0
   const start = performance.now()
@@ -50,16 +55,21 @@ export async function measureAtRate(
   const one = async (i: number): Promise<void> => {
     const due = start + i * intervalMs
     let ok = false
+    let kind = 'error'
     try {
-      const res = await pool.request({ method: 'GET', path, headers: target.headers })
+      const res = await pool.request({ method: 'GET', path: distinct ? `${path}${url.search === '' ? '?' : '&'}n=${i}` : path, headers: target.headers })
       await res.body.dump()
       ok = res.statusCode >= 200 && res.statusCode < 300
+      kind = String(res.statusCode)
     } catch {
       ok = false
     }
     if (i >= firstMeasured) {
       latencies[recorded++] = performance.now() - due
-      if (!ok) failures++
+      if (!ok) {
+        failures++
+        failuresBy[kind] = (failuresBy[kind] ?? 0) + 1
+      }
     }
   }
 
@@ -83,6 +93,7 @@ export async function measureAtRate(
     p99: percentile(sorted, 99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
     requests: recorded,
-    failures
+    failures,
+    failuresBy
   }
 }

@@ -76,7 +76,29 @@ class LatencyLog {
  * target through its connection-teardown paths, which deoptimizes hot request code, and the measured run would
  * then pay for recompiling it (on a 2-core box, several percent of a gateway's CPU in a 10 s window).
  */
-export async function measure(target: LoadTarget, connections: number, seconds: number, warmupSeconds: number): Promise<Measurement> {
+export interface MeasureOptions {
+  /**
+   * Every request gets its own query (`n=<unique id>`, autocannon's id replacement), so the gateway's coalescing
+   * of identical concurrent GETs never merges two of them and the plain proxy path is what gets measured.
+   */
+  distinct?: boolean
+  /** Called when the measured window opens and when it closes (e.g. to read the simulator's call counts). */
+  onWindowStart?: () => void
+  onWindowEnd?: () => void
+}
+
+/** `url` with `n=<unique per request>` added to its query (autocannon replaces `[<id>]` per request). */
+export function distinctUrl(url: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}n=[<id>]`
+}
+
+export async function measure(
+  target: LoadTarget,
+  connections: number,
+  seconds: number,
+  warmupSeconds: number,
+  options: MeasureOptions = {}
+): Promise<Measurement> {
   const latencies = new LatencyLog()
   let measuring = warmupSeconds <= 0
   let ok = 0
@@ -91,6 +113,7 @@ export async function measure(target: LoadTarget, connections: number, seconds: 
     measuring = true
     cpu0 = cpu()
     started = performance.now()
+    options.onWindowStart?.()
   }
   const warmup = warmupSeconds > 0 ? setTimeout(begin, warmupSeconds * 1000) : undefined
   if (warmup === undefined) begin()
@@ -99,10 +122,18 @@ export async function measure(target: LoadTarget, connections: number, seconds: 
     cpu1 = cpu()
     ended = performance.now()
     measuring = false
+    options.onWindowEnd?.()
   }, (warmupSeconds + seconds) * 1000)
   try {
     await run(
-      { url: target.url, headers: target.headers, connections, timeout: 10, duration: warmupSeconds + seconds + 1 },
+      {
+        url: options.distinct === true ? distinctUrl(target.url) : target.url,
+        idReplacement: options.distinct === true,
+        headers: target.headers,
+        connections,
+        timeout: 10,
+        duration: warmupSeconds + seconds + 1
+      },
       {
         onResponse: (statusCode, ms) => {
           if (!measuring) return

@@ -92,9 +92,9 @@ export function rateComparisonLine(r: RateComparison): string {
 }
 
 /** DESIGN.md's target and issue 2's (older, superseded but still reported) for one scenario. */
-export function scenarioGoals(scenario: string, gateway: Measurement, c: Comparison, r: RateComparison): Goal[] {
+export function scenarioGoals(scenario: string, gateway: Measurement, c: Comparison, r: RateComparison, command?: string): Goal[] {
   const failures = gateway.errors + gateway.non2xx
-  return [
+  const goals: Goal[] = [
     {
       ok: c.vsProxy >= 0.9 && failures === 0,
       text: `${scenario}: gateway >= 0.9x minimal proxy with zero errors (DESIGN.md): ${fmtRatio(c.vsProxy)}, ${failures} errors/non-2xx`
@@ -108,6 +108,12 @@ export function scenarioGoals(scenario: string, gateway: Measurement, c: Compari
       text: `${scenario}: p99 added vs direct <= 2 ms at a fixed ${fmtRps(r.rate)} req/s (issue 2): ${signed(r.p99AddedVsDirect)}, ${r.gatewayFailures} failures`
     }
   ]
+  return command === undefined ? goals : goals.map((g) => withCommand(g, command))
+}
+
+/** The goal's line ends with the command that reproduces it. */
+export function withCommand(goal: Goal, command: string): Goal {
+  return { ok: goal.ok, text: `${goal.text}  [${command}]` }
 }
 
 export function goalLines(goals: Goal[]): string {

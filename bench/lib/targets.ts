@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Child } from './children.js'
-import { freePort, postJson, waitFor200 } from './http.js'
+import { freePort, getText, postJson, waitFor200 } from './http.js'
 import { serverNodeFlags } from './server-flags.js'
 
 export const SIM_USERNAME = 'demo@evercycle.test'
@@ -49,10 +49,12 @@ export interface Simulator {
   tokenHeaders: Record<string, string>
 }
 
-export async function startSimulator(latencyMs: number): Promise<Simulator> {
+/** `extraArgs`: more of the simulator's flags, e.g. `['--rate-limit', '100']`. */
+export async function startSimulator(latencyMs: number, extraArgs: string[] = []): Promise<Simulator> {
   const port = await freePort()
-  // a one-entry call log: the bench never reads it and a long one costs the simulator time under load
-  const args = [SIMULATOR_JS, '--port', String(port), '--latency', String(latencyMs), '--max-logged-calls', '1']
+  // a one-entry call log: the bench reads counts and per-second arrivals (exact whatever the log keeps), and a
+  // long log costs the simulator time under load
+  const args = [SIMULATOR_JS, '--port', String(port), '--latency', String(latencyMs), '--max-logged-calls', '1', ...extraArgs]
   const child = new Child(`simulator (${latencyMs} ms)`, args, baseEnv())
   const url = announcedUrl(await child.firstJsonLine(), 'simulator', child.name)
   const res = await postJson(`${url}/v1/auth/signin`, { username: SIM_USERNAME, password: SIM_PASSWORD })
@@ -88,7 +90,8 @@ process.once('exit', () => {
 })
 
 /** `serverJs`: another build's dist/app/server.js (default: BENCH_GATEWAY_SERVER, else this tree's). */
-export async function startGateway(upstream: string, serverJs = SERVER_JS): Promise<Gateway> {
+/** `extraEnv`: more settings for the gateway (e.g. UPSTREAM_RATE_LIMIT), applied last. */
+export async function startGateway(upstream: string, serverJs = SERVER_JS, extraEnv: Record<string, string> = {}): Promise<Gateway> {
   const dir = await mkdtemp(path.join(tmpdir(), 'evercycle-bench-'))
   tempDirs.add(dir)
   const port = await freePort()
@@ -104,7 +107,8 @@ export async function startGateway(upstream: string, serverJs = SERVER_JS): Prom
     DATA_DIR: path.join(dir, 'data'),
     LOG_LEVEL: 'warn',
     GATEWAY_AUTH: gatewayAuthMode,
-    GATEWAY_API_KEYS: BENCH_API_KEY
+    GATEWAY_API_KEYS: BENCH_API_KEY,
+    ...extraEnv
   }
   // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it, or V8 heap flags to compare
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
@@ -122,4 +126,17 @@ export async function startGateway(upstream: string, serverJs = SERVER_JS): Prom
     throw new Error(`${(err as Error).message}${child.tail()}`)
   }
   return { child, url, cleanup }
+}
+
+/** The simulator's counters (`GET /__sim/calls`). */
+export async function simulatorCounts(simUrl: string): Promise<{ apiCalls: number; rateLimited: number; unauthorized: number }> {
+  const res = await getText(`${simUrl}/__sim/calls`)
+  return (JSON.parse(res.body) as { counts: { apiCalls: number; rateLimited: number; unauthorized: number } }).counts
+}
+
+/** API calls that arrived at the simulator per whole second of its clock (`GET /__sim/per-second`). */
+export async function simulatorPerSecond(simUrl: string): Promise<Map<number, number>> {
+  const res = await getText(`${simUrl}/__sim/per-second`)
+  const body = JSON.parse(res.body) as { perSecond: Record<string, number> }
+  return new Map(Object.entries(body.perSecond).map(([second, n]) => [Number(second), n]))
 }
