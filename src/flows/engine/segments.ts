@@ -6,18 +6,19 @@ import { TERMINAL, type Execution, type NewLog } from '../../store/execution-row
 import type { ExecutionForRun, ExecutionsRepository } from '../../store/executions-repository.js'
 import type { SealedValue } from '../../store/secrets-repository.js'
 import { isTransientError } from '../../store/transient-errors.js'
-import { checkJsonBounds, truncateText } from '../../util/json-bounds.js'
+import { truncateText } from '../../util/json-bounds.js'
 import type { FlowSpec, NodeSpec } from '../definition-schema.js'
-import { NodeFailure, NodeWait, type RunnableNode } from '../runtime/node-runtime.js'
+import type { RunnableNode } from '../runtime/node-runtime.js'
 import { SecretMasker } from '../runtime/secret-masker.js'
 import type { Children } from './children.js'
 import { failUnsaved } from './fail-unsaved.js'
+import { failureWait, oversized, resumableWait } from './failure-wait.js'
 import { resumeWait, startChildren } from './node-waits.js'
 import type { ExecutionEvent, ExecutionEvents } from './events.js'
 import { boundLogData, logLine } from './records.js'
 import type { SpecCache } from './spec-cache.js'
 import { JOB_EXPIRY_MARGIN_S, type StepJob, type StepJobs } from './step-jobs.js'
-import { maxAttempts, pickNext, retryDelay, runStep, type AbortReason, type StepResult, type StepRunnerDeps } from './step-runner.js'
+import { pickNext, runStep, type AbortReason, type StepResult, type StepRunnerDeps } from './step-runner.js'
 import type { Transitions } from './transitions.js'
 
 /** This process, as `host:pid`. */
@@ -205,10 +206,7 @@ export class Segments {
 
     // a node that waited (a delay whose time is up, children that all ended) resumes where it was: it is not
     // run again, and its duration counts the wait
-    const waited =
-      execution.waiting !== null && execution.waiting.kind !== 'retry' && execution.waiting.kind !== 'upstream' && execution.waiting.node === nodeId
-        ? execution.waiting
-        : undefined
+    const waited = resumableWait(execution, nodeId)
     publish({ type: 'execution_update', execution_id: execution.id, status: 'running', node_id: nodeId, node_type: node.type, timestamp: new Date().toISOString() })
     let step: StepResult
     if (waited === undefined) {
@@ -221,8 +219,8 @@ export class Segments {
     if (step.kind === 'aborted') return step.reason === 'shutdown' ? 'retry-job' : 'done'
     // checked before anything copies or serialises the result: too large or too deep, the node failed
     if (step.kind === 'ok') {
-      const oversized = this.oversized(step.outcome.result)
-      if (oversized !== undefined) step = { kind: 'failed', failure: oversized, durationMs: step.durationMs }
+      const tooBig = oversized(step.outcome.result, this.deps.limits)
+      if (tooBig !== undefined) step = { kind: 'failed', failure: tooBig, durationMs: step.durationMs }
     }
 
     if (step.kind === 'ok' && step.outcome.spawn !== undefined) {
@@ -254,24 +252,10 @@ export class Segments {
     }
     const { failure } = step
     const message = truncateText(masker.text(failure.message), limits.maxErrorChars)
-    if (failure instanceof NodeWait) {
-      // not an attempt: the same node runs again after the wait, whatever its `retry` says
-      const line = record('info', `Waiting ${failure.waitMs} ms for Evercycle: ${message}`, { wait_ms: failure.waitMs, reason: failure.reason, ...failure.logData })
-      const since = Date.now()
-      const state = { kind: 'upstream' as const, node: nodeId, since, until: since + failure.waitMs, reason: failure.reason }
-      return (await transitions.wait(execution, node, state, failure.waitMs, run.jobId, pending, line)) ? 'completed' : 'done'
-    }
-    const wait = retryDelay(node, execution, failure)
+    const wait = failureWait(execution, nodeId, node, failure, message)
     if (wait !== undefined) {
-      const line = record('warn', `Attempt ${execution.attempt} of ${maxAttempts(node)} failed: ${message}; retrying in ${wait} ms`, {
-        attempt: execution.attempt,
-        error: message,
-        retry_in_ms: wait,
-        ...failure.logData
-      })
-      const since = Date.now()
-      const state = { kind: 'retry' as const, node: nodeId, since, until: since + wait }
-      return (await transitions.wait(execution, node, state, wait, run.jobId, pending, line)) ? 'completed' : 'done'
+      const line = record(wait.line.level, wait.line.message, wait.line.data)
+      return (await transitions.wait(execution, node, wait.state, wait.waitMs, run.jobId, pending, line)) ? 'completed' : 'done'
     }
     const failedLine = record('error', 'Node failed', { error: message, duration_ms: step.durationMs, ...failure.logData })
     const errorEdge = pickNext(node.next, { ok: false })
@@ -280,13 +264,6 @@ export class Segments {
     }
     await transitions.fail(execution, message, nodeId, node.type, pending, [failedLine])
     return 'done'
-  }
-
-  /** The failure of a node whose result is too large or too deep to store (the execution's result too, when it is the last). */
-  private oversized(result: unknown): NodeFailure | undefined {
-    const { maxResultBytes, maxDepth } = this.deps.limits
-    const verdict = checkJsonBounds(result ?? null, { maxBytes: maxResultBytes, maxDepth }, 'Node result')
-    return verdict.ok ? undefined : new NodeFailure(`${verdict.code}: ${verdict.message}`, false, { code: verdict.code })
   }
 
   /** Saves the node's result and goes on: in this segment when it can, else the segment ends. */
