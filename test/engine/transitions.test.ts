@@ -6,6 +6,7 @@ import { StepJobs, type OutgoingJob } from '../../src/flows/engine/step-jobs.js'
 import { Children } from '../../src/flows/engine/children.js'
 import { SpecCache } from '../../src/flows/engine/spec-cache.js'
 import { Transitions, type Advance } from '../../src/flows/engine/transitions.js'
+import { Creations } from '../../src/flows/engine/creations.js'
 import { AccountsRepository } from '../../src/store/accounts-repository.js'
 import type { Driver } from '../../src/store/driver.js'
 import type { Execution, NewExecution } from '../../src/store/execution-rows.js'
@@ -28,6 +29,7 @@ interface Bench {
   schema: string
   executions: ExecutionsRepository
   transitions: Transitions
+  creations: Creations
   jobs: StepJobs
   /** Every event published, in order. */
   events: ExecutionEvent[]
@@ -56,6 +58,7 @@ async function bench(t: Tap, backend: Backend): Promise<Bench> {
   const specs = new SpecCache(async () => undefined)
   const children = new Children({ db: driver, jobs, specs, resolveFlow: async () => undefined, maxResultBytes: 1 << 20, cancelled: () => undefined })
   const transitions = new Transitions({ db: driver, executions, jobs, events, children, abort: () => undefined, kick: () => undefined })
+  const creations = new Creations({ db: driver, executions, jobs, stats: transitions.stats })
   const row = (status: 'queued' | 'running' = 'running'): NewExecution => ({
     id: `exec-${randomUUID()}`,
     flowId,
@@ -68,7 +71,7 @@ async function bench(t: Tap, backend: Backend): Promise<Bench> {
     jobId: randomUUID()
   })
   const first = (r: NewExecution): OutgoingJob => jobs.jobOf({ executionId: r.id, step: 0, attempt: 1 }, NODE)
-  return { driver, schema, executions, transitions, jobs, events: seen, accountId, flowId, row, first }
+  return { driver, schema, executions, transitions, creations, jobs, events: seen, accountId, flowId, row, first }
 }
 
 async function jobsOf(b: Bench, executionId: string): Promise<Array<{ id: string; state: string; deferred: boolean; step: number; attempt: number }>> {
@@ -93,7 +96,7 @@ async function messages(b: Bench, id: string): Promise<string[]> {
 /** A running execution claimed by this worker, as the engine starts one it runs itself. */
 async function claimed(b: Bench): Promise<Execution> {
   const row = b.row()
-  return (await b.transitions.createClaimed(row, b.first(row))).execution
+  return (await b.creations.createClaimed(row, b.first(row))).execution
 }
 
 function step(execution: Execution, overrides: Partial<Advance>): Advance {
@@ -112,15 +115,15 @@ function step(execution: Execution, overrides: Partial<Advance>): Advance {
   }
 }
 
-eachBackend('transitions: create and createClaimed store the execution with its first job, and publish nothing', async (t, backend) => {
+eachBackend('creations: create and createClaimed store the execution with its first job, and publish nothing', async (t, backend) => {
   const b = await bench(t, backend)
   const queued = b.row('queued')
-  const execution = await b.transitions.create(queued, b.first(queued))
+  const execution = await b.creations.create(queued, b.first(queued))
   t.match(execution, { id: queued.id, status: 'queued', nextNode: 'a', steps: 0, attempt: 1, jobId: queued.jobId })
   t.same(await jobsOf(b, queued.id), [{ id: queued.jobId, state: 'created', deferred: false, step: 0, attempt: 1 }], 'its job, for any worker to fetch')
 
   const mine = b.row()
-  const loaded = await b.transitions.createClaimed(mine, b.first(mine))
+  const loaded = await b.creations.createClaimed(mine, b.first(mine))
   t.match(loaded.execution, { id: mine.id, status: 'running', jobId: mine.jobId })
   t.ok(loaded.execution.startedAt, 'running from the start')
   t.equal(loaded.sealed.size, 0, 'with its account\'s sealed secrets (none)')

@@ -17,6 +17,7 @@ import { Housekeeping } from './housekeeping.js'
 import { Segments, type SegmentDeps } from './segments.js'
 import { SpecCache } from './spec-cache.js'
 import { Children } from './children.js'
+import { Creations } from './creations.js'
 import { accountOf, STEP_QUEUE, StepJobs, type StepJob } from './step-jobs.js'
 import { Transitions, type EngineStats } from './transitions.js'
 import { Worker } from './worker.js'
@@ -74,6 +75,7 @@ export class Engine {
   private readonly segments: Segments
   private readonly housekeeping: Housekeeping
   private readonly children: Children
+  private readonly creations: Creations
 
   constructor(private readonly deps: EngineDeps) {
     const { settings } = deps
@@ -105,6 +107,7 @@ export class Engine {
       abort: (id) => this.abortLocal(id),
       kick: () => this.worker.kick()
     })
+    this.creations = new Creations({ db: deps.db, executions: deps.executions, jobs: this.jobs, stats: this.transitions.stats })
     this.segments = new Segments({
       executions: deps.executions,
       jobs: this.jobs,
@@ -198,13 +201,13 @@ export class Engine {
       ...(triggeredBy === undefined ? {} : { triggeredBy })
     }
     const first = this.jobs.jobOf({ executionId: row.id, accountId: flow.accountId, step: 0, attempt: 1 }, start.node)
-    return this.transitions.createIn(tx, row, first)
+    return this.creations.createIn(tx, row, first)
   }
 
   /** `n` executions made by `createIn` committed: counted, and the worker looks for their jobs now. */
   created(n: number): void {
     if (n === 0) return
-    this.transitions.counted(n)
+    this.creations.counted(n)
     this.worker.kick()
   }
 
@@ -241,13 +244,13 @@ export class Engine {
     }
     const first = this.jobs.jobOf({ executionId: row.id, accountId: flow.accountId, step: 0, attempt: 1 }, spec.nodes[startNode])
     if (!local) {
-      const execution = await this.transitions.create(row, first)
+      const execution = await this.creations.create(row, first)
       this.worker.kick()
       return execution
     }
     let loaded
     try {
-      loaded = await this.transitions.createClaimed(row, first)
+      loaded = await this.creations.createClaimed(row, first)
     } catch (err) {
       this.worker.release(flow.accountId)
       throw err

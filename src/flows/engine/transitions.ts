@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { domainError } from '../../errors.js'
-import type { Driver, Queryable } from '../../store/driver.js'
-import { TERMINAL, type Execution, type NewExecution, type NewLog, type StepUpdate, type WaitState } from '../../store/execution-rows.js'
-import type { ExecutionForRun, ExecutionsRepository } from '../../store/executions-repository.js'
+import type { Driver } from '../../store/driver.js'
+import { TERMINAL, type Execution, type NewLog, type StepUpdate, type WaitState } from '../../store/execution-rows.js'
+import type { ExecutionsRepository } from '../../store/executions-repository.js'
 import type { Owner } from '../../store/flows-repository.js'
 import type { NodeSpec } from '../definition-schema.js'
 import { MAX_CANCEL_PASSES, type Children, type PreparedSpawn } from './children.js'
 import type { ExecutionEvent, ExecutionEvents } from './events.js'
 import { finalEvent, logLine } from './records.js'
-import type { OutgoingJob, StepJobs } from './step-jobs.js'
+import type { StepJobs } from './step-jobs.js'
 
 export interface TransitionDeps {
   db: Driver
@@ -62,40 +62,6 @@ export class Transitions {
   readonly stats: EngineStats = { started: 0, completed: 0, failed: 0, cancelled: 0 }
 
   constructor(private readonly deps: TransitionDeps) {}
-
-  /** A new execution and its first job, for any worker to fetch. */
-  async create(row: NewExecution, first: OutgoingJob): Promise<Execution> {
-    const { db, executions, jobs } = this.deps
-    const execution = await db.transaction(async (tx) => {
-      const created = await executions.inTransaction(tx).create(row)
-      await jobs.send(tx, row.jobId, first)
-      return created
-    })
-    this.stats.started++
-    return execution
-  }
-
-  /** A new execution and its first job inside the caller's transaction; `counted` after it commits. */
-  async createIn(tx: Queryable, row: NewExecution, first: OutgoingJob): Promise<Execution> {
-    const created = await this.deps.executions.inTransaction(tx).create(row)
-    await this.deps.jobs.send(tx, row.jobId, first)
-    return created
-  }
-
-  /** Executions created with `createIn` whose transaction committed. */
-  counted(n: number): void {
-    this.stats.started += n
-  }
-
-  /**
-   * A new execution whose first job this worker claims as it is created, in one statement that also returns
-   * what the worker reads before it starts a job (the execution and its account's sealed secrets).
-   */
-  async createClaimed(row: NewExecution, first: OutgoingJob): Promise<ExecutionForRun> {
-    const loaded = await this.deps.executions.createForRun(row, this.deps.jobs.claimedInsert(row.jobId, first))
-    this.stats.started++
-    return loaded
-  }
 
   /** A queued execution starts running: its start time, or undefined when it had been cancelled meanwhile. */
   markRunning(id: string): Promise<Date | undefined> {
