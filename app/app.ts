@@ -59,6 +59,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(evercycleClient)
   await fastify.register(tokenStore)
   await fastify.register(endpointRegistry)
+  // the cross-replica bus before its users: the upstream budget's 429 pause and the engine's events cross it
+  await fastify.register(clusterEvents)
   await fastify.register(upstreamBudget)
   await fastify.register(operationCaller)
   // FlowRunner's decorators: shared, since the engine calls the gateway's operations
@@ -66,8 +68,6 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(flowAuth)
   await fastify.register(flowSecrets)
   await fastify.register(flowDefinitions)
-  // the cross-replica bus first: the engine relays its events through it
-  await fastify.register(clusterEvents)
   await fastify.register(flowEngine)
   await fastify.register(executionsService)
   await fastify.register(flowTriggers)

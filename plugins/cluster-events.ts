@@ -12,8 +12,9 @@ declare module 'fastify' {
 /**
  * With several replicas on PostgreSQL, execution events and cancels cross replicas through LISTEN/NOTIFY:
  * a WebSocket client on any replica sees an execution that runs on another, and a cancel received anywhere
- * aborts the node on the replica running it. The engine (flow-engine) publishes to the bus and subscribes to
- * it when it is built.
+ * aborts the node on the replica running it; an upstream 429 seen by one replica pauses every replica's upstream
+ * budget. The engine (flow-engine) and the budget (upstream-budget) publish to the bus and subscribe to it when
+ * they are built.
  */
 export default fp(
   async (app) => {

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { isExecutionEvent } from '../src/cluster/cluster-message.js'
 import type { FlowSpec } from '../src/flows/definition-schema.js'
 import { Engine } from '../src/flows/engine/engine.js'
 import { ExecutionEvents } from '../src/flows/engine/events.js'
@@ -90,9 +91,10 @@ export default fp(
       }
     })
     // another replica's events reach this one's subscribers, and its cancels the node running here
-    const unsubscribe = bus?.subscribe((event) => {
-      if (event.type === 'execution_cancelled') engine.abortLocal(event.execution_id)
-      events.deliver(event)
+    const unsubscribe = bus?.subscribe((message) => {
+      if (!isExecutionEvent(message)) return
+      if (message.type === 'execution_cancelled') engine.abortLocal(message.execution_id)
+      events.deliver(message)
     })
     registerFlowRunnerMetrics(app.metrics.registry, {
       engine,

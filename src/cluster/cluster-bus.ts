@@ -1,23 +1,28 @@
-import type { ExecutionEvent, Listener } from '../flows/engine/events.js'
+import type { ClusterMessage } from './cluster-message.js'
 import { NotifyBridge, type BridgeOptions } from './notify-bridge.js'
 
-/** Execution events between replicas: what this one publishes reaches the others' subscribers, and back. */
+export type ClusterListener = (message: ClusterMessage) => void
+
+/**
+ * Messages between replicas (execution events, an upstream 429's pause): what this one publishes reaches the
+ * others' subscribers, and back. Every subscriber sees every kind of message and picks its own.
+ */
 export interface ClusterBus {
-  publish(event: ExecutionEvent): void
-  /** Events other replicas published (never this one's own); returns the unsubscribe. */
-  subscribe(listener: Listener): () => void
+  publish(message: ClusterMessage): void
+  /** Messages other replicas published (never this one's own); returns the unsubscribe. */
+  subscribe(listener: ClusterListener): () => void
 }
 
 /** The cluster bus over PostgreSQL LISTEN/NOTIFY. */
 export class NotifyBus implements ClusterBus {
-  private readonly listeners = new Set<Listener>()
+  private readonly listeners = new Set<ClusterListener>()
   private readonly bridge: NotifyBridge
 
   constructor(options: Omit<BridgeOptions, 'deliver'>) {
     this.bridge = new NotifyBridge({
       ...options,
-      deliver: (event) => {
-        for (const listener of this.listeners) listener(event)
+      deliver: (message) => {
+        for (const listener of this.listeners) listener(message)
       }
     })
   }
@@ -30,11 +35,11 @@ export class NotifyBus implements ClusterBus {
     return this.bridge.stop()
   }
 
-  publish(event: ExecutionEvent): void {
-    this.bridge.publish(event)
+  publish(message: ClusterMessage): void {
+    this.bridge.publish(message)
   }
 
-  subscribe(listener: Listener): () => void {
+  subscribe(listener: ClusterListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }

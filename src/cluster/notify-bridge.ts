@@ -1,6 +1,6 @@
 import pg from 'pg'
-import type { ExecutionEvent } from '../flows/engine/events.js'
 import type { Logger } from '../util/logger.js'
+import type { ClusterMessage } from './cluster-message.js'
 
 /** NOTIFY payloads are limited to 8000 bytes; anything larger travels by reference through a table. */
 const INLINE_LIMIT = 7500
@@ -8,9 +8,9 @@ const INLINE_LIMIT = 7500
 interface Envelope {
   /** The replica that published it: replicas skip their own. */
   o: string
-  e?: ExecutionEvent
+  e?: ClusterMessage
   /** Several events, in order (what one tick published). */
-  es?: ExecutionEvent[]
+  es?: ClusterMessage[]
   /** execution_events.id holding an event too large to inline. */
   ref?: string
 }
@@ -20,15 +20,16 @@ export interface BridgeOptions {
   channel: string
   origin: string
   log: Logger
-  deliver: (event: ExecutionEvent) => void
+  deliver: (message: ClusterMessage) => void
 }
 
 /**
  * Carries execution events between replicas through PostgreSQL LISTEN/NOTIFY: every replica publishes what its
  * engine emits and delivers what the others emit to its own WebSocket subscribers (and its engine, for
- * cancels). One connection listens; one publishes, in order, so a subscriber sees an execution's events in the
- * order they happened. What is published in one tick (or while the previous send was in flight) travels
- * together: events are packed into as few notifications as fit, and all of them go out in one statement.
+ * cancels); the other cluster messages (an upstream 429's pause) travel the same way. One connection listens;
+ * one publishes, in order, so a subscriber sees an execution's events in the order they happened. What is
+ * published in one tick (or while the previous send was in flight) travels together: events are packed into as
+ * few notifications as fit, and all of them go out in one statement.
  */
 export class NotifyBridge {
   private listener: pg.Client | undefined
@@ -36,7 +37,7 @@ export class NotifyBridge {
   /** The send in flight, if any: one at a time, so replicas see an execution's events in order. */
   private inFlight: Promise<void> | undefined
   /** Events published and not sent yet: flushed at the next tick, or, while a send is in flight, after it. */
-  private batch: ExecutionEvent[] = []
+  private batch: ClusterMessage[] = []
   private scheduled = false
   private stopped = false
   private pruneTimer: NodeJS.Timeout | undefined
@@ -50,7 +51,7 @@ export class NotifyBridge {
     this.pruneTimer.unref()
   }
 
-  publish(event: ExecutionEvent): void {
+  publish(event: ClusterMessage): void {
     this.batch.push(event)
     if (!this.scheduled && this.inFlight === undefined) {
       this.scheduled = true
@@ -101,7 +102,7 @@ export class NotifyBridge {
     await client.query(`LISTEN ${pg.escapeIdentifier(this.options.channel)}`)
   }
 
-  private async send(events: readonly ExecutionEvent[]): Promise<void> {
+  private async send(events: readonly ClusterMessage[]): Promise<void> {
     const publisher = this.publisher
     if (publisher === undefined || this.stopped) return
     const payloads: string[] = []
@@ -143,7 +144,7 @@ export class NotifyBridge {
       }
       let event = envelope.e
       if (event === undefined && envelope.ref !== undefined && this.publisher !== undefined) {
-        const { rows } = await this.publisher.query<{ payload: ExecutionEvent }>('SELECT payload FROM execution_events WHERE id = $1', [envelope.ref])
+        const { rows } = await this.publisher.query<{ payload: ClusterMessage }>('SELECT payload FROM execution_events WHERE id = $1', [envelope.ref])
         event = rows[0]?.payload
       }
       if (event !== undefined) this.options.deliver(event)

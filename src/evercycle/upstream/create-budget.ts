@@ -13,7 +13,7 @@ export function flowReserve(burst: number | undefined): number {
  * Calls leave when the budget lets them but reach Evercycle a little later, by varying amounts: the window is
  * this much longer than a second so that no second of arrivals holds more than the rate.
  */
-const WINDOW_MARGIN_MS = 50
+export const WINDOW_MARGIN_MS = 50
 
 /**
  * This process's own rate source (one process, or the CLI in direct mode): a token bucket (the burst, then the
