@@ -17,10 +17,20 @@ declare module 'fastify' {
  */
 export default fp(
   async (app) => {
-    const reads = new SharedReads({ ...app.config.evercycle.cache, log: app.log.child({ plugin: 'shared-reads' }) })
+    const bus = app.clusterBus
+    const reads = new SharedReads({
+      ...app.config.evercycle.cache,
+      log: app.log.child({ plugin: 'shared-reads' }),
+      // a write here makes the other replicas' cached answers stale too
+      onInvalidate: (operations) => bus?.publish({ type: 'upstream_invalidated', operations })
+    })
+    const unsubscribe = bus?.subscribe((message) => {
+      if (message.type === 'upstream_invalidated') reads.invalidate(message.operations)
+    })
+    if (unsubscribe !== undefined) app.addHook('onClose', async () => unsubscribe())
     app.decorate('sharedReads', reads)
     app.decorate('operations', new OperationCaller(app.evercycleClient, app.tokens, app.upstreamBudget, reads))
     registerUpstreamMetrics(app.metrics.registry, { budget: app.upstreamBudget, breaker: app.upstreamBreaker, reads })
   },
-  { name: 'operation-caller', dependencies: ['app-config', 'metrics', 'evercycle-client', 'token-store', 'upstream-budget'] }
+  { name: 'operation-caller', dependencies: ['app-config', 'metrics', 'cluster-events', 'evercycle-client', 'token-store', 'upstream-budget'] }
 )

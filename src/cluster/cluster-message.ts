@@ -6,9 +6,15 @@ export interface UpstreamPaused {
   until_ms: number
 }
 
+/** A successful write on one replica: every replica drops the cached answers of these operations. */
+export interface UpstreamInvalidated {
+  type: 'upstream_invalidated'
+  operations: string[]
+}
+
 /** What travels between replicas: execution events (WebSocket updates, cancels) and upstream budget news. */
-export type ClusterMessage = ExecutionEvent | UpstreamPaused
+export type ClusterMessage = ExecutionEvent | UpstreamPaused | UpstreamInvalidated
 
 export function isExecutionEvent(message: ClusterMessage): message is ExecutionEvent {
-  return message.type !== 'upstream_paused'
+  return message.type !== 'upstream_paused' && message.type !== 'upstream_invalidated'
 }

@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
@@ -77,6 +78,9 @@ t.test('three replicas on one PostgreSQL share one upstream budget', async (t) =
     UPSTREAM_QUEUE_TIMEOUT_MS: '5000',
     LOG_LEVEL: 'info'
   }
+  // get-all answers are cached (60 s): a write on one replica must drop them on the others
+  await mkdir(path.join(dir, 'config'), { recursive: true })
+  await writeFile(path.join(dir, 'config', 'get-all.json'), JSON.stringify({ cache: { ttl: '60s' } }))
   // the first replica migrates the schema; the others join it
   const first = await startReplica(t, { ...env, TOKEN_FILE: path.join(dir, 'auth-0.properties') })
   const others = await Promise.all([1, 2].map((i) => startReplica(t, { ...env, TOKEN_FILE: path.join(dir, `auth-${i}.properties`) })))
@@ -147,15 +151,43 @@ t.test('three replicas on one PostgreSQL share one upstream budget', async (t) =
     t.ok(after.every((c) => c.at >= sentAt + 2000), `none before its end: ${after.map((c) => c.at - sentAt).join(', ')} ms after the 429's request`)
   })
 
-  t.test("a pause in the bucket's row alone (its notification missed) is still waited out by every replica", async (t) => {
+  t.test("a pause in the bucket's row alone (its notification missed) is still kept by every replica", async (t) => {
     await sleep(1200)
     sim.reset()
     const pausedAt = Date.now()
     await sql.query(`UPDATE upstream_budget SET paused_until = clock_timestamp() + interval '1500 milliseconds'`)
     const replies = await Promise.all(urls.map((url) => getAll(url)))
-    t.same(replies.map((r) => r.status), [200, 200, 200], 'each call waited for the pause (shorter than the queue timeout), then went')
-    t.ok(sim.calls.every((c) => c.at >= pausedAt + 1500), `none reached Evercycle before its end: ${sim.calls.map((c) => c.at - pausedAt).join(', ')} ms`)
-    t.equal(sim.calls.length, 3)
+    t.same(replies.map((r) => r.code), ['upstream_rate_limited', 'upstream_rate_limited', 'upstream_rate_limited'], 'answered 429 at once, as during any pause')
+    for (const url of urls) {
+      let reply = await getAll(url)
+      while (reply.status === 429 && Date.now() < pausedAt + 10_000) {
+        await sleep(50)
+        reply = await getAll(url)
+      }
+      t.equal(reply.status, 200, `${url} serves again after the pause`)
+    }
+    t.ok(sim.calls.every((c) => c.at >= pausedAt + 1450), `none reached Evercycle before its end: ${sim.calls.map((c) => c.at - pausedAt).join(', ')} ms`)
+  })
+
+  t.test('a write on one replica drops the cached read on the others', async (t) => {
+    await sleep(1200)
+    const [a, b] = [urls[0] ?? '', urls[1] ?? '']
+    const read = async (): Promise<{ cache: string | null; body: string }> => {
+      const res = await fetch(`${b}/api/get-all?status=active`)
+      return { cache: res.headers.get('x-cache'), body: await res.text() }
+    }
+    t.equal((await read()).cache, 'MISS')
+    t.equal((await read()).cache, 'HIT', 'cached on B')
+    const created = await fetch(`${a}/api/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Invalidated Laptop', status: 'active' }) })
+    t.ok(created.ok, `created on A (${created.status})`)
+    // A tells B through the cluster bus (a NOTIFY: milliseconds)
+    let after = await read()
+    for (let i = 0; i < 100 && after.cache === 'HIT'; i++) {
+      await sleep(20)
+      after = await read()
+    }
+    t.equal(after.cache, 'MISS', "B's entry went")
+    t.match(after.body, 'Invalidated Laptop')
   })
 
   t.test('the replicas logged the 429 where it was seen, and never lost the shared rate', async (t) => {

@@ -148,6 +148,8 @@ export class UpstreamBudget {
     for (;;) {
       const waitMs = await rate.take(reserve)
       if (waitMs === 0) return
+      // the shared rate may have found a 429's pause in its row (a replica that missed the message): refused at once
+      this.checkPause()
       const left = this.options.queueTimeoutMs - (this.clock() - started)
       if (lane === 'flow' || waitMs > left) throw this.refuse('busy', waitMs)
       await new Promise((resolve) => setTimeout(resolve, waitMs))
