@@ -84,6 +84,9 @@ export function dueTicks(schedule: Schedule, from: Date, now: Date, catchUp: Cat
   // daylight-saving jump can return the reference's own tick: ask from the next whole second for one more,
   // and keep only the ticks truly in [from, missedBefore)
   const lookBackFrom = new Date(Math.ceil(onTimeFrom / 1000) * 1000)
+  // nothing missed (the usual firing, on time): no look back, which costs croner a walk back through the
+  // schedule's gaps (a day of seconds for a daily cron)
+  if (missedBefore.getTime() <= from.getTime()) return { fire: onTime, missed: 0, missedBefore, skipped: 0, next }
   const caughtUp =
     keep === 0
       ? []
