@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import t from 'tap'
 import { DEMO_PASSWORD, DEMO_USERNAME } from '../../dev/simulator/simulator.js'
-import { ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, SECRETS_KEY, testSchema, type Tap } from '../helpers/flowrunner.js'
+import { ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, SECRETS_KEY, testSchema } from '../helpers/flowrunner.js'
 import { startSimulator, tempDir } from '../helpers/gateway.js'
-import { listening, spawnServer, type StartedServer } from '../helpers/spawn-server.js'
+import { startRecordedServer, type RecordedServer } from '../helpers/spawn-server.js'
 
 /**
  * The upstream budget shared by three real server processes on one PostgreSQL schema (issue 22, "the budget
@@ -17,10 +17,7 @@ import { listening, spawnServer, type StartedServer } from '../helpers/spawn-ser
 const RATE = 10
 const CALLS = 40
 
-interface Replica extends StartedServer {
-  /** Everything the process printed, for a failure's diagnosis. */
-  output: () => string
-}
+type Replica = RecordedServer
 
 interface Reply {
   status: number
@@ -29,16 +26,6 @@ interface Reply {
   ms: number
 }
 
-async function startReplica(t: Tap, env: NodeJS.ProcessEnv): Promise<Replica> {
-  const child = spawnServer(t, env)
-  let output = ''
-  const keep = (d: Buffer): void => {
-    output += d.toString('utf8')
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  return { child, url: await listening(child), output: () => output }
-}
 
 let calls = 0
 
@@ -82,8 +69,8 @@ t.test('three replicas on one PostgreSQL share one upstream budget', async (t) =
   await mkdir(path.join(dir, 'config'), { recursive: true })
   await writeFile(path.join(dir, 'config', 'get-all.json'), JSON.stringify({ cache: { ttl: '60s' } }))
   // the first replica migrates the schema; the others join it
-  const first = await startReplica(t, { ...env, TOKEN_FILE: path.join(dir, 'auth-0.properties') })
-  const others = await Promise.all([1, 2].map((i) => startReplica(t, { ...env, TOKEN_FILE: path.join(dir, `auth-${i}.properties`) })))
+  const first = await startRecordedServer(t, { ...env, TOKEN_FILE: path.join(dir, 'auth-0.properties') })
+  const others = await Promise.all([1, 2].map((i) => startRecordedServer(t, { ...env, TOKEN_FILE: path.join(dir, `auth-${i}.properties`) })))
   const replicas = [first, ...others]
   const urls = replicas.map((r) => r.url)
   // every replica has called once (one sign-in for all: the tokens are shared); then the bucket fills again

@@ -89,3 +89,20 @@ export async function startServer(t: Teardown, env: NodeJS.ProcessEnv): Promise<
   const child = spawnServer(t, env)
   return { child, url: await listening(child) }
 }
+
+/** A started server whose output is kept from its first byte (log assertions, a failure's diagnosis). */
+export interface RecordedServer extends StartedServer {
+  output: () => string
+}
+
+/** `startServer`, keeping everything the process prints. */
+export async function startRecordedServer(t: Teardown, env: NodeJS.ProcessEnv): Promise<RecordedServer> {
+  const child = spawnServer(t, env)
+  let output = ''
+  const keep = (d: Buffer): void => {
+    output += d.toString('utf8')
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  return { child, url: await listening(child), output: () => output }
+}

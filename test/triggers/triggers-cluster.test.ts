@@ -6,7 +6,7 @@ import t from 'tap'
 import { ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET, SECRETS_KEY, testSchema, type Tap } from '../helpers/flowrunner.js'
 import { MISSED_TICKS_MESSAGE } from '../../src/flows/triggers/scheduler.js'
 import { tempDir } from '../helpers/gateway.js'
-import { listening, spawnServer, type StartedServer } from '../helpers/spawn-server.js'
+import { startRecordedServer, type RecordedServer } from '../helpers/spawn-server.js'
 
 /**
  * The cluster rules of flow triggers (issue #21, "Must show") with real server processes on one PostgreSQL:
@@ -20,10 +20,7 @@ const POLL_MS = 200
 const GRACE_MS = POLL_MS + 1000
 const SECOND = 1000
 
-interface Replica extends StartedServer {
-  /** Everything the process printed (pino JSON lines), for the warnings it logged. */
-  output: () => string
-}
+type Replica = RecordedServer
 
 interface LogLine {
   level: number
@@ -61,17 +58,6 @@ function serverEnv(db: { url: string; schema: string }, dir: string): NodeJS.Pro
   }
 }
 
-/** `node app/server.ts` with its output kept from the first byte. */
-async function startReplica(t: Tap, env: NodeJS.ProcessEnv): Promise<Replica> {
-  const child = spawnServer(t, env)
-  let output = ''
-  const keep = (d: Buffer): void => {
-    output += d.toString('utf8')
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  return { child, url: await listening(child), output: () => output }
-}
 
 function logLines(replica: Replica): LogLine[] {
   const lines: LogLine[] = []
@@ -190,8 +176,8 @@ t.test('three replicas, each with a worker, on one PostgreSQL', async (t) => {
   const dir = await tempDir(t, 'triggers-cluster-')
   const env = serverEnv(db, dir)
   // the first replica migrates the schema and creates the admin; the others join it
-  const first = await startReplica(t, { ...env, TOKEN_FILE: path.join(dir, 'auth-0.properties') })
-  const others = await Promise.all([1, 2].map((i) => startReplica(t, { ...env, TOKEN_FILE: path.join(dir, `auth-${i}.properties`) })))
+  const first = await startRecordedServer(t, { ...env, TOKEN_FILE: path.join(dir, 'auth-0.properties') })
+  const others = await Promise.all([1, 2].map((i) => startRecordedServer(t, { ...env, TOKEN_FILE: path.join(dir, `auth-${i}.properties`) })))
   const replicas = [first, ...others]
   const urls = replicas.map((r) => r.url)
   const { token, accountId } = await login(first.url)
@@ -300,7 +286,7 @@ t.test('after a server is down, catch_up decides what the missed ticks run: all 
   const sql = await sqlClient(t, db.url)
   const dir = await tempDir(t, 'triggers-downtime-')
   const env = serverEnv(db, dir)
-  const server = await startReplica(t, env)
+  const server = await startRecordedServer(t, env)
   const { token } = await login(server.url)
   const modes = ['all', 'skip', 'once'] as const
   const flowId = await createFlow(
@@ -329,7 +315,7 @@ t.test('after a server is down, catch_up decides what the missed ticks run: all 
   const firstInWindow = Math.floor((stopAt + SECOND) / SECOND) * SECOND + SECOND
   await sleepUntil(Math.max(stopAt + 5 * SECOND, firstInWindow + 2 * SECOND + GRACE_MS + SECOND + 1))
   const restartAt = Date.now()
-  const restarted = await startReplica(t, env)
+  const restarted = await startRecordedServer(t, env)
   const downWindow = seconds(firstInWindow, restartAt - GRACE_MS - SECOND).filter((x) => x < restartAt - GRACE_MS - SECOND)
   t.ok(downWindow.length >= 3, `the window holds ${downWindow.length} ticks (${iso(downWindow[0] ?? 0)} .. ${iso(downWindow.at(-1) ?? 0)}), down ${restartAt - stopAt} ms`)
 
