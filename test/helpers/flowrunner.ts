@@ -29,6 +29,44 @@ export const ADMIN_PASSWORD = 'admin-password-1'
 export const JWT_SECRET = 'flowrunner-test-jwt-secret-0123456789abcdef'
 export const SECRETS_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'
 
+/** The test database's URL as it may be shown: without its password. */
+function shownUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password !== '') u.password = '***'
+    return u.href
+  } catch {
+    return '(FLOWRUNNER_TEST_DATABASE_URL is not a URL)'
+  }
+}
+
+let reachable: Promise<void> | undefined
+
+/**
+ * Whether the test database answers, asked once per test process: without PostgreSQL every PostgreSQL-backed
+ * test fails with this one message (what to start or set) rather than a bare ECONNREFUSED from deep inside.
+ */
+export function requireTestDatabase(): Promise<void> {
+  reachable ??= (async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 10_000 })
+    try {
+      await client.connect()
+      await client.query('SELECT 1')
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException
+      const why = e.code ?? e.message
+      throw new Error(
+        `The PostgreSQL-backed tests need a database at ${shownUrl(TEST_DATABASE_URL)}, which failed (${why}). ` +
+          'Start PostgreSQL on 127.0.0.1:5432 with trust auth for the user postgres and create the database "test" ' +
+          '(createdb -h 127.0.0.1 -U postgres test), or set FLOWRUNNER_TEST_DATABASE_URL to one you have: see docs/testing.md.'
+      )
+    } finally {
+      await client.end().catch(() => undefined)
+    }
+  })()
+  return reachable
+}
+
 /** Runs `fn` once per backend, as two subtests named after it. */
 export function eachBackend(name: string, fn: (t: Tap, backend: Backend) => Promise<void>): void {
   for (const backend of BACKENDS) void tap.test(`${name} [${backend}]`, (t) => fn(t, backend))
@@ -40,6 +78,7 @@ export function eachBackend(name: string, fn: (t: Tap, backend: Backend) => Prom
  * tap runs teardowns last-in first-out.
  */
 export async function testSchema(t: Teardown): Promise<{ url: string; schema: string }> {
+  await requireTestDatabase()
   const schema = `t_${randomBytes(8).toString('hex')}`
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
   await client.connect()
