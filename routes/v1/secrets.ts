@@ -21,6 +21,8 @@ const CreateBody = Type.Object(
   { additionalProperties: false }
 )
 
+const UpdateBody = Type.Object({ value: CreateBody.properties.value }, { additionalProperties: false })
+
 /** An account's secrets: keys and timestamps go out, values only ever come in. */
 const secrets: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.requireSession)
@@ -53,6 +55,21 @@ const secrets: FastifyPluginAsyncTypebox = async (app) => {
       const info = await app.secrets.create(principalOf(request), request.params.account_id, request.body.key, request.body.value)
       return reply.code(201).send(secretReply(info))
     }
+  )
+
+  app.put(
+    '/accounts/:account_id/secrets/:key',
+    {
+      schema: {
+        tags: ['flowrunner'],
+        summary: "Replace a secret's value",
+        description: 'The new value is sealed anew (a fresh nonce), as on create; `updated_at` moves, `created_at` stays. 404 when the key does not exist.',
+        params: SecretParams,
+        body: UpdateBody,
+        response: { 200: SecretSchema, ...errors(400, 401, 403, 404), 422: { ...ErrorSchema, description: `The value is shorter than ${SECRET_VALUE_MIN_LENGTH} characters` } }
+      }
+    },
+    async (request) => secretReply(await app.secrets.update(principalOf(request), request.params.account_id, request.params.key, request.body.value))
   )
 
   app.delete(

@@ -42,13 +42,17 @@ export class SecretService {
     return new SecretsRepository(this.db).list(accountId)
   }
 
-  async create(actor: Principal, accountId: string, key: string, value: string): Promise<SecretInfo> {
-    await this.authorize(actor, accountId)
-    if (!new RegExp(SECRET_KEY_PATTERN).test(key)) throw domainError('validation_error', 'Invalid secret key', { statusCode: 422 })
+  private static checkValue(value: string): void {
     if (value.length < SECRET_VALUE_MIN_LENGTH) {
       const reason = `must be at least ${SECRET_VALUE_MIN_LENGTH} characters`
       throw domainError('validation_error', `A secret value ${reason}`, { statusCode: 422, details: { field: 'value', reason } })
     }
+  }
+
+  async create(actor: Principal, accountId: string, key: string, value: string): Promise<SecretInfo> {
+    await this.authorize(actor, accountId)
+    if (!new RegExp(SECRET_KEY_PATTERN).test(key)) throw domainError('validation_error', 'Invalid secret key', { statusCode: 422 })
+    SecretService.checkValue(value)
     try {
       return await new SecretsRepository(this.db).insert(accountId, key, this.vault.seal(accountId, key, value))
     } catch (err) {
@@ -57,6 +61,15 @@ export class SecretService {
       }
       throw err
     }
+  }
+
+  /** A new value for an existing key, sealed with a fresh nonce as on create; 404 when the key is not there. */
+  async update(actor: Principal, accountId: string, key: string, value: string): Promise<SecretInfo> {
+    await this.authorize(actor, accountId)
+    SecretService.checkValue(value)
+    const updated = await new SecretsRepository(this.db).update(accountId, key, this.vault.seal(accountId, key, value))
+    if (updated === undefined) throw domainError('not_found', 'Secret not found')
+    return updated
   }
 
   async delete(actor: Principal, accountId: string, key: string): Promise<void> {

@@ -59,6 +59,17 @@ export class SecretsRepository {
     return toInfo(rows[0] as SecretRow)
   }
 
+  /** Replaces a stored value (sealed anew), or undefined when the account has no such key. */
+  async update(accountId: string, key: string, sealed: SealedValue): Promise<SecretInfo | undefined> {
+    const { rows } = await this.db.query<SecretRow>(
+      `UPDATE secrets SET key_id = $3, nonce = $4, ciphertext = $5, updated_at = now() WHERE account_id = $1 AND key = $2
+       RETURNING key, created_at, updated_at`,
+      [accountId, key, sealed.keyId, sealed.nonce, sealed.ciphertext]
+    )
+    const row = rows[0]
+    return row === undefined ? undefined : toInfo(row)
+  }
+
   async list(accountId: string): Promise<SecretInfo[]> {
     const { rows } = await this.db.query<SecretRow>(
       'SELECT key, created_at, updated_at FROM secrets WHERE account_id = $1 ORDER BY key',
