@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { CloneType, Type, type Static } from '@sinclair/typebox'
 import { DurationSchema } from './duration.js'
 import { TriggersSchema, type TriggerSpec } from './triggers/trigger-schema.js'
 
@@ -7,30 +7,58 @@ export { NODE_ID_PATTERN } from './ids.js'
 export const RetrySchema = Type.Object(
   {
     /** Attempts in total, the first included: 1 means no retry. */
-    max_attempts: Type.Integer({ minimum: 1, maximum: 100 }),
-    backoff_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000, default: 1000 }))
+    max_attempts: Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts in all, the first included: 1 means no retry.' }),
+    backoff_ms: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 3_600_000,
+        default: 1000,
+        description: 'The wait before the second attempt, in milliseconds; it doubles for each attempt after, with jitter (each wait is 0.5 to 1.5 times the nominal one).'
+      })
+    )
   },
-  { additionalProperties: false }
+  {
+    additionalProperties: false,
+    description: 'Tries the node again when it fails for a reason that may pass: a network error, a timeout, a 429 or a 5xx. Other failures are final.'
+  }
 )
 
 export const NodeSchema = Type.Object(
   {
-    type: Type.String({ minLength: 1 }),
-    params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    type: Type.String({ minLength: 1, description: 'The node type, one of those under "Node types" below.' }),
+    params: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: "The node type's parameters, checked against its schema on save; `${...}` templates in strings are resolved when the node runs." })
+    ),
     /** Action name → node id: `default` after success, or the names a condition can produce. */
-    next: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }))),
+    next: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
+        description: 'Where to go after this node: action name to node id (see "next actions"). Without a matching entry the execution ends here.'
+      })
+    ),
     retry: Type.Optional(RetrySchema),
-    timeout: Type.Optional(DurationSchema)
+    timeout: Type.Optional(
+      Type.Union(DurationSchema.anyOf, {
+        description: 'The longest one attempt of this node may run: milliseconds or a duration like "30s" (at most 7 days). When absent, FLOWRUNNER_NODE_TIMEOUT applies.'
+      })
+    )
   },
   { additionalProperties: false }
 )
 
 export const MetadataSchema = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
-    version: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    start: Type.Optional(Type.String({ minLength: 1 }))
+    name: Type.String({ minLength: 1, maxLength: 200, description: "The flow's name, shown in lists; the API's `name` unless the save gives another." }),
+    description: Type.Optional(Type.String({ maxLength: 2000, description: "What the flow does; the API's `description` unless the save gives another." })),
+    version: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'Your own version label, free-form (e.g. "1.2.0"): the API shows it as `version`. The server numbers each save itself (see "Versions").'
+      })
+    ),
+    start: Type.Optional(
+      Type.String({ minLength: 1, description: 'The id of the first node. When absent: the node named `start`, else the one node no `next` points to.' })
+    )
   },
   { additionalProperties: false }
 )
@@ -39,9 +67,14 @@ export const MetadataSchema = Type.Object(
 export const FlowDefinitionSchema = Type.Object(
   {
     metadata: MetadataSchema,
-    nodes: Type.Record(Type.String(), NodeSchema, { minProperties: 1 }),
+    nodes: Type.Record(Type.String(), NodeSchema, {
+      minProperties: 1,
+      description: 'The nodes, by id: letters, digits, _ and -, starting with a letter or _ (at most 64 characters).'
+    }),
     /** Schedules and inbound webhooks that start the flow (triggers/). */
-    triggers: Type.Optional(TriggersSchema)
+    triggers: Type.Optional(
+      CloneType(TriggersSchema, { description: 'Schedules and inbound webhooks that start the flow (see "triggers").' })
+    )
   },
   { additionalProperties: false }
 )

@@ -7,7 +7,8 @@ import { NodeFailure } from '../runtime/node-runtime.js'
 export const DelayParamsSchema = Type.Object(
   {
     duration: Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1 })], {
-      description: 'Milliseconds, a duration like "5s" or "2m", or a ${...} expression giving one'
+      description:
+        'How long to wait: milliseconds, a duration like "500ms", "5s", "2m", "1h" or "1d" (at most 7 days), or a `${...}` template giving one. The wait never goes past the execution\'s deadline.'
     })
   },
   { additionalProperties: false }
@@ -16,8 +17,19 @@ export const DelayParamsSchema = Type.Object(
 /** Waits, then passes its input on. */
 export const delay = defineNodeType({
   type: 'delay',
-  description: 'Waits for a duration',
+  description: "Waits for a duration, then goes on. No worker is held meanwhile: the execution's status is `waiting`.",
   params: DelayParamsSchema,
+  result: Type.Object({ delayed_ms: Type.Integer({ description: 'The milliseconds waited: the duration, cut at the execution deadline.' }) }),
+  example: {
+    summary: 'Waits for the duration the run was given, 30 seconds when it gives none, then checks again.',
+    flow: {
+      metadata: { name: 'Wait, then poll' },
+      nodes: {
+        start: { type: 'delay', params: { duration: '${$exists(input.wait) ? input.wait : "30s"}' }, next: { default: 'poll' } },
+        poll: { type: 'http.request', params: { url: 'https://api.example.com/jobs/${input.job_id}' } }
+      }
+    }
+  },
   check: (params) => checkDuration(params.duration, ['duration']),
   run: async (p, ctx) => {
     const raw = p.duration

@@ -1,4 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox'
+import type { FlowDefinition } from '../definition-schema.js'
 import type { NodeOutcome, RunContext } from '../runtime/node-runtime.js'
 
 /** What a node type may consult while checking its params when a flow is saved. */
@@ -20,14 +21,31 @@ export interface ParamIssue {
 }
 
 /**
+ * A small complete flow that uses the node type: docs/flows.md shows it as YAML, and its test saves it through
+ * the flow validator, so a documented example is always a valid one.
+ */
+export interface NodeExample {
+  /** One sentence saying what the example does. */
+  summary: string
+  flow: FlowDefinition
+}
+
+/**
  * One node type: its params schema (validated when a flow is saved) and the checks a schema can't express.
  * The engine adds `run(params, context)` beside these; a new type is one new file in this folder plus its
- * entry in index.ts.
+ * entry in index.ts; its description, result and example feed docs/flows.md (`npm run docs`).
  */
 export interface NodeType<S extends TSchema = TSchema> {
   readonly type: string
+  /** Complete sentences: the first is the node type's summary in docs/flows.md. */
   readonly description: string
   readonly params: S
+  /**
+   * The shape of the node's result, which later nodes read as `nodes.<id>` (documentation: results are not
+   * checked against it).
+   */
+  readonly result: TSchema
+  readonly example: NodeExample
   /**
    * Params holding raw JSONata (not `${...}` templates); checked by the type itself and skipped by the
    * template scan.
