@@ -19,7 +19,8 @@ export const RetrySchema = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'Tries the node again when it fails for a reason that may pass: a network error, a timeout, a 429 or a 5xx. Other failures are final.'
+    description:
+      'Tries the node again when it fails for a reason that may pass: a network error, a timeout, a 429 or 5xx answer, a child execution that failed. Other failures are final.'
   }
 )
 
@@ -60,7 +61,7 @@ export const MetadataSchema = Type.Object(
       Type.String({ minLength: 1, description: 'The id of the first node. When absent: the node named `start`, else the one node no `next` points to.' })
     )
   },
-  { additionalProperties: false }
+  { additionalProperties: false, description: "About the flow: its name and description, your version label, and its start node." }
 )
 
 /** The YAML document as written. Unknown keys are errors: a typo like `nxt:` must not be silently ignored. */
@@ -69,7 +70,7 @@ export const FlowDefinitionSchema = Type.Object(
     metadata: MetadataSchema,
     nodes: Type.Record(Type.String(), NodeSchema, {
       minProperties: 1,
-      description: 'The nodes, by id: letters, digits, _ and -, starting with a letter or _ (at most 64 characters).'
+      description: 'The nodes, at least one, by id. An id holds letters, digits, _ and -, starts with a letter or _, and has at most 64 characters.'
     }),
     /** Schedules and inbound webhooks that start the flow (triggers/). */
     triggers: Type.Optional(

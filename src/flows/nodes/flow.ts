@@ -35,7 +35,7 @@ export const flow = defineNodeType({
     flow: {
       metadata: { name: 'Grade with the shared flow' },
       nodes: {
-        grade: { type: 'flow', params: { flow: 'flow-8d0c2f4e', input: { asset_id: '${input.asset_id}' } }, timeout: '5m' }
+        grade: { type: 'flow', params: { flow: 'flow-8d0c2f4e', input: { asset_id: '${input.asset_id}' } } }
       }
     }
   },

@@ -76,8 +76,7 @@ export const foreach = defineNodeType({
         assets: { type: 'evercycle', params: { operation: 'get-all' }, next: { default: 'grade_each' } },
         grade_each: {
           type: 'foreach',
-          params: { items: '${nodes.assets.body.data}', flow: 'flow-8d0c2f4e', input: { asset_id: '${item.id}', position: '${index}' }, concurrency: 5 },
-          timeout: '1h'
+          params: { items: '${nodes.assets.body.data}', flow: 'flow-8d0c2f4e', input: { asset_id: '${item.id}', position: '${index}' }, concurrency: 5 }
         }
       }
     }
