@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, RouteOptions } from 'fastify'
+import { FLOWRUNNER_JWT_SCHEME } from '../plugins/swagger.js'
 import v1Accounts from '../routes/v1/accounts.js'
 import v1Auth from '../routes/v1/auth.js'
 import v1Executions from '../routes/v1/executions.js'
@@ -18,15 +19,28 @@ import { flowRunnerErrors } from './error-handlers.js'
  */
 export async function flowRunnerApi(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(flowRunnerErrors.errorHandler)
+  app.addHook('onRoute', declareJwt)
   await app.register(v1, { prefix: '/api/v1' })
 }
 
 /** Executions: `/api/v1/executions*` and the live `/ws/executions/:id`, under the same error shape. */
 export async function flowRunnerLive(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(flowRunnerErrors.errorHandler)
+  app.addHook('onRoute', declareJwt)
   await app.register(v1Executions, { prefix: '/api/v1' })
   // `/ws/` rather than `/ws`: the bare `/ws` is no FlowRunner URL, and its 404 stays the gateway's
   await app.register(ws, { prefix: '/ws/' })
+}
+
+/**
+ * FlowRunner's routes take its bearer JWT unless they say otherwise: the OpenAPI document declares it on every
+ * route that does not declare its own `security` (login and the inbound webhooks say `security: []`), so the
+ * docs UI's Authorize sends the token to them, and a route added later is documented as authenticated, as it
+ * is. test/v1/openapi-security.test.ts checks the document against what each route answers without a token.
+ */
+function declareJwt(route: RouteOptions): void {
+  if (route.schema === undefined || route.schema.hide === true || route.schema.security !== undefined) return
+  route.schema = { ...route.schema, security: [{ [FLOWRUNNER_JWT_SCHEME]: [] }] }
 }
 
 /**
