@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import { authCommand } from './commands/auth.js'
 import { callCommand } from './commands/call.js'
+import { flowsCommand } from './commands/flows.js'
 import { generateCommand } from './commands/generate.js'
 import { historyCommand } from './commands/history.js'
 import { interactiveCommand } from './commands/interactive.js'
@@ -59,7 +60,8 @@ export function buildProgram(): Command {
     runOperationsCommand(),
     generateCommand(),
     interactiveCommand(),
-    historyCommand()
+    historyCommand(),
+    flowsCommand()
   ]) {
     program.addCommand(command.copyInheritedSettings(program))
   }
