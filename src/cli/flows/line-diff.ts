@@ -43,10 +43,11 @@ function edits(a: string[], b: string[]): Op[] {
       if (i < n && j < m && ma[i] === mb[j]) {
         middle.push({ kind: ' ', text: ma[i++] as string })
         j++
-      } else if (j < m && (i === n || (lcs[i * (m + 1) + j + 1] ?? 0) >= (lcs[(i + 1) * (m + 1) + j] ?? 0))) {
-        middle.push({ kind: '+', text: mb[j++] as string })
-      } else {
+      } else if (i < n && (j === m || (lcs[(i + 1) * (m + 1) + j] ?? 0) >= (lcs[i * (m + 1) + j + 1] ?? 0))) {
+        // removals before additions, as diff(1) shows a changed line
         middle.push({ kind: '-', text: ma[i++] as string })
+      } else {
+        middle.push({ kind: '+', text: mb[j++] as string })
       }
     }
   }
