@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { isDomainError } from '../src/errors.js'
 import { flowRunnerErrorBody, gatewayErrorBody, type ErrorDetail } from '../src/http/error-body.js'
+import { fieldProblems } from './validation-messages.js'
 
 interface Mapped {
   statusCode: number
@@ -10,16 +11,15 @@ interface Mapped {
 /** Fastify's own errors (parsing, limits, validation) mapped onto our codes. */
 function frameworkError(err: FastifyError): Mapped | undefined {
   if (err.validation !== undefined) {
-    const details = err.validation.map((v) => ({
-      field: `${err.validationContext ?? 'request'}${v.instancePath.replace(/\//g, '.')}`,
-      message: v.message ?? 'is invalid',
-      ...(v.params !== undefined && 'missingProperty' in v.params ? { missing: v.params.missingProperty } : {})
+    // one plain sentence per field ("id is required"), never a schema's regex or ajv's "anyOf"
+    const location = err.validationContext ?? 'request'
+    const details = fieldProblems(err.validation).map((p) => ({
+      field: [location, ...p.path].join('.'),
+      message: `${p.path.length > 0 ? p.path.join('.') : location} ${p.predicate}`,
+      ...(p.missing === undefined ? {} : { missing: p.missing })
     }))
-    const first = details[0]
-    return {
-      statusCode: 400,
-      body: { code: 'validation_error', message: first ? `${first.field} ${first.message}` : 'Invalid request', details }
-    }
+    const message = details.length > 0 ? details.map((d) => d.message).join('; ') : 'Invalid request'
+    return { statusCode: 400, body: { code: 'validation_error', message, details } }
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -51,12 +51,7 @@ function frameworkError(err: FastifyError): Mapped | undefined {
 function flowRunnerFrameworkError(err: FastifyError): Mapped | undefined {
   if (err.validation !== undefined) {
     const location = err.validationContext ?? 'request'
-    const errors = err.validation.map((v) => {
-      const missing = v.params !== undefined && 'missingProperty' in v.params ? String(v.params.missingProperty) : undefined
-      const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
-      const field = missing === undefined ? path || location : path === '' ? missing : `${path}.${missing}`
-      return { field, reason: missing === undefined ? (v.message ?? 'is invalid') : 'is required' }
-    })
+    const errors = fieldProblems(err.validation).map((p) => ({ field: p.path.length > 0 ? p.path.join('.') : location, reason: p.predicate }))
     const first = errors[0] ?? { field: location, reason: 'is invalid' }
     return {
       statusCode: 400,
@@ -93,7 +88,8 @@ function productErrors(shape: (error: ErrorDetail) => object, framework: (err: F
       if (isDomainError(err)) {
         // the budget's refusals come by the hundred while Evercycle is failing or busy; the state change behind
         // them is logged once, at warn (plugins/upstream-budget.ts)
-        if (err.statusCode >= 500) request.log[BUDGET_REFUSALS.has(err.code) ? 'debug' : 'warn']({ err }, err.message)
+        // load shedding's refusals are logged once per episode, with their count (plugins/load-shedding.ts)
+        if (err.statusCode >= 500 && err.code !== 'overloaded') request.log[BUDGET_REFUSALS.has(err.code) ? 'debug' : 'warn']({ err }, err.message)
         for (const [name, value] of Object.entries(err.headers ?? {})) reply.header(name, value)
         return send(reply, err.statusCode, { code: err.code, message: err.message, details: err.details ?? null })
       }
