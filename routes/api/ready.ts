@@ -20,7 +20,7 @@ const ready: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { tags: ['gateway'], summary: 'Readiness', response: { 200: ReadySchema, 503: ReadySchema } } },
     async (request, reply) => {
       // shedding load: tell the proxy to send traffic to the other replicas until this one recovers
-      if (app.isUnderPressure()) {
+      if (app.loadShedding.reason() !== undefined) {
         reply.header('retry-after', String(app.config.loadShedding.retryAfterSeconds))
         return reply.code(503).send({ status: 'unavailable' as const, message: 'The server is overloaded' })
       }
