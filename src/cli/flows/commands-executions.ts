@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { formatJson, formatTable, isTty, tableWidth, write } from '../output.js'
 import { seg } from './api-client.js'
 import { printLogs } from './logs.js'
@@ -10,7 +10,7 @@ const STATUSES = ['queued', 'running', 'waiting', 'completed', 'failed', 'cancel
 
 function parseLimit(value: string): number {
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error('--limit must be a whole number from 1 to 100')
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('a whole number from 1 to 100')
   return n
 }
 
