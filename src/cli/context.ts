@@ -9,6 +9,11 @@ import { GatewaySessionFile } from './gateway-session.js'
 import { DEFAULT_HISTORY_MAX_BYTES, HistoryFile } from './history.js'
 import { cliLogger } from './logger.js'
 import { printError } from './output.js'
+import { ensureStateDir, stateDir } from './state-dir.js'
+
+/** Files the CLI keeps in the per-user state directory (never beside the token file or in the working directory). */
+export const HISTORY_FILE_NAME = 'history.jsonl'
+export const GATEWAY_SESSIONS_FILE_NAME = 'gateway-sessions'
 
 /** Options every command accepts (declared on the program, read with `optsWithGlobals`). */
 export interface GlobalOptions {
@@ -38,12 +43,18 @@ export class CliContext {
     this.gatewayUrl = globals.gateway ?? nonEmpty(env.EVERCYCLE_GATEWAY_URL)
     this.apiKey = globals.apiKey ?? nonEmpty(env.EVERCYCLE_GATEWAY_API_KEY)
     for (const secret of [this.apiKey, this.config.evercycle.password]) if (secret !== undefined) this.secrets.push(secret)
-    const historyFile = nonEmpty(env.EVERCYCLE_HISTORY_FILE) ?? path.join(path.dirname(this.config.evercycle.tokenFile), 'evercycle-history.jsonl')
+    const configured = nonEmpty(env.EVERCYCLE_HISTORY_FILE)
     const maxBytes = Number(env.EVERCYCLE_HISTORY_MAX_BYTES ?? DEFAULT_HISTORY_MAX_BYTES)
     this.history =
       globals.history === false
         ? undefined
-        : new HistoryFile(path.resolve(historyFile), Number.isFinite(maxBytes) && maxBytes > 0 ? maxBytes : DEFAULT_HISTORY_MAX_BYTES, () => this.secrets)
+        : new HistoryFile(
+            path.resolve(configured ?? path.join(stateDir(env), HISTORY_FILE_NAME)),
+            Number.isFinite(maxBytes) && maxBytes > 0 ? maxBytes : DEFAULT_HISTORY_MAX_BYTES,
+            () => this.secrets,
+            // a configured file's directory is the user's to set up; the state directory is made 0700
+            configured === undefined ? () => ensureStateDir(env) : undefined
+          )
   }
 
   get backend(): Backend {
@@ -53,7 +64,7 @@ export class CliContext {
         : new GatewayBackend(this.config, {
             url: this.gatewayUrl,
             apiKey: this.apiKey,
-            sessions: new GatewaySessionFile(path.join(path.dirname(this.config.evercycle.tokenFile), 'evercycle-gateway-sessions'))
+            sessions: new GatewaySessionFile(path.join(stateDir(this.env), GATEWAY_SESSIONS_FILE_NAME), () => ensureStateDir(this.env))
           })
     return this.opened
   }

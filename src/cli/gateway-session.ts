@@ -9,12 +9,16 @@ interface Saved {
 
 /**
  * Gateway sessions the CLI started with `evercycle auth --gateway` (GATEWAY_AUTH=session): the cookie is a
- * bearer credential, so it is kept like auth.properties (0600, atomic rewrite), per gateway URL, and sent only
- * to the gateway that set it. The file name has no `.json` so a config dir scan never mistakes it for an
+ * bearer credential, so it is kept like auth.properties (0600, atomic rewrite) in the per-user state directory
+ * (0700), never in a working directory, per gateway URL, and sent only to the gateway that set it. The file name has no `.json` so a config dir scan never mistakes it for an
  * operation.
  */
 export class GatewaySessionFile {
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    /** Makes the file's directory (the state directory, 0700) before the first write. */
+    private readonly prepareDir: () => Promise<unknown> = async () => undefined
+  ) {}
 
   async get(gateway: string): Promise<string | undefined> {
     const saved = (await this.read())[gateway]
@@ -46,6 +50,7 @@ export class GatewaySessionFile {
   private async write(all: Record<string, Saved>): Promise<void> {
     const now = Date.now()
     const live = Object.fromEntries(Object.entries(all).filter(([, s]) => s.expiresAt > now))
+    await this.prepareDir()
     await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, sessions: live })}\n`, 0o600)
   }
 }

@@ -34,7 +34,9 @@ export class HistoryFile {
   constructor(
     readonly file: string,
     maxBytes: number = DEFAULT_HISTORY_MAX_BYTES,
-    private readonly secrets: () => readonly string[] = () => []
+    private readonly secrets: () => readonly string[] = () => [],
+    /** Makes the file's directory (the state directory's own, 0700, when the file is there). */
+    private readonly prepareDir: () => Promise<unknown> = () => mkdir(path.dirname(file), { recursive: true })
   ) {
     this.maxBytes = Math.max(MIN_HISTORY_MAX_BYTES, maxBytes)
     this.bodyLimit = Math.min(16 * 1024, Math.floor(this.maxBytes / 8))
@@ -49,7 +51,7 @@ export class HistoryFile {
       response: entry.response === undefined ? undefined : this.cap(redact(entry.response, known))
     }
     const line = `${JSON.stringify(clean)}\n`
-    await mkdir(path.dirname(this.file), { recursive: true })
+    await this.prepareDir()
     const size = await stat(this.file).then((s) => s.size, () => 0)
     if (size + Buffer.byteLength(line) <= this.maxBytes) {
       await appendFile(this.file, line, { mode: 0o600 })

@@ -21,7 +21,9 @@ Environment (the same variables as the gateway server):
 CLI only:
   EVERCYCLE_GATEWAY_URL        same as --gateway
   EVERCYCLE_GATEWAY_API_KEY    same as --api-key (prefer it: arguments show up in ps and shell history)
-  EVERCYCLE_HISTORY_FILE       history file (default evercycle-history.jsonl beside the token file)
+  EVERCYCLE_STATE_DIR          per-user state: the history, gateway session cookies (mode 0700; default
+                               $XDG_STATE_HOME/evercycle, else ~/.local/state/evercycle)
+  EVERCYCLE_HISTORY_FILE       history file (default history.jsonl in the state directory)
   EVERCYCLE_HISTORY_MAX_BYTES  history size cap (default 1048576)
 
 Examples:

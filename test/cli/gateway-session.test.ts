@@ -40,7 +40,7 @@ t.test('through a gateway with sessions: auth keeps the session cookie, later ca
 
   const auth = await runCli(ws, [...via, 'auth', '-u', DEMO_USERNAME, '--password-stdin'], `${DEMO_PASSWORD}\n`)
   t.equal(auth.code, 0, auth.stderr)
-  const sessionFile = path.join(ws.dir, 'evercycle-gateway-sessions')
+  const sessionFile = path.join(ws.stateDir, 'gateway-sessions')
   t.match(auth.stdout, `it started a session and keeps the tokens`)
   t.match(auth.stdout, `The session cookie is kept in ${sessionFile} (mode 0600)`)
   t.equal((await stat(sessionFile)).mode & 0o777, 0o600)

@@ -11,7 +11,8 @@ export function authCommand(): Command {
         'where every later command reads them at call time and renews them when they expire. With --gateway, ' +
         'the gateway signs in (POST /api/auth) and keeps the tokens itself: for its service identity ' +
         '(GATEWAY_AUTH=none), or in a session of your own (GATEWAY_AUTH=session) whose cookie the CLI keeps in ' +
-        'evercycle-gateway-sessions beside the token file (0600) and sends on later calls made without --api-key. ' +
+        'gateway-sessions in the per-user state directory (EVERCYCLE_STATE_DIR, else $XDG_STATE_HOME/evercycle, ' +
+        'else ~/.local/state/evercycle; 0600 in a 0700 directory) and sends on later calls made without --api-key. ' +
         'Tokens are never printed.'
     )
     .option('-u, --username <username>', 'Evercycle username (default: EVERCYCLE_USERNAME, else prompted)')

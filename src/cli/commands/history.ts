@@ -31,8 +31,8 @@ export function historyCommand(): Command {
     .summary('show the request/response history')
     .description(
       'Show the calls made by call, run and interactive (method, path, status, time), newest last. The history ' +
-        'is a JSON-lines file (EVERCYCLE_HISTORY_FILE, default evercycle-history.jsonl beside the token file, ' +
-        'mode 0600) with secrets redacted (password/token/key/secret/cookie fields, JWTs, the API key) and a size ' +
+        'is a JSON-lines file (EVERCYCLE_HISTORY_FILE, default history.jsonl in the per-user state directory: ' +
+        'EVERCYCLE_STATE_DIR, else $XDG_STATE_HOME/evercycle, else ~/.local/state/evercycle; mode 0600) with secrets redacted (password/token/key/secret/cookie fields, JWTs, the API key) and a size ' +
         'cap (EVERCYCLE_HISTORY_MAX_BYTES, default 1 MiB: the oldest entries go first; bodies over 1/8 of the cap, ' +
         'at most 16 KiB, are cut). --no-history on any command keeps that command out of it.'
     )

@@ -11,7 +11,9 @@ import { tempDir, type Teardown } from '../../helpers/gateway.js'
 type Tap = Parameters<Parameters<typeof tap.test>[0]>[0]
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..', '..')
-const MAIN = path.join('src', 'cli', 'main.ts')
+const MAIN = path.join(REPO, 'src', 'cli', 'main.ts')
+/** Resolved here, so a CLI child started in another working directory still finds it. */
+const TSX = import.meta.resolve('tsx')
 
 /** Variables a developer's shell might carry that would point the CLI elsewhere. */
 const SCRUBBED = [
@@ -23,7 +25,9 @@ const SCRUBBED = [
   'EVERCYCLE_GATEWAY_URL',
   'EVERCYCLE_GATEWAY_API_KEY',
   'EVERCYCLE_HISTORY_FILE',
-  'EVERCYCLE_HISTORY_MAX_BYTES'
+  'EVERCYCLE_HISTORY_MAX_BYTES',
+  'EVERCYCLE_STATE_DIR',
+  'XDG_STATE_HOME'
 ]
 
 export interface Workspace {
@@ -31,16 +35,22 @@ export interface Workspace {
   configDir: string
   tokenFile: string
   historyFile: string
+  /** EVERCYCLE_STATE_DIR: a test never writes to the real per-user state directory. */
+  stateDir: string
   env: Record<string, string>
 }
 
-/** A temp dir with config/, auth.properties and the history file, and the env that points the CLI at them. */
+/**
+ * A temp dir with config/, auth.properties, the history file and the state directory (not made: the CLI makes
+ * it), and the env that points the CLI at them.
+ */
 export async function workspace(t: Teardown, sim: EvercycleSimulator | undefined, extra: Record<string, string> = {}): Promise<Workspace> {
   const dir = await tempDir(t, 'cli-')
   const configDir = path.join(dir, 'config')
   await mkdir(configDir)
   const tokenFile = path.join(dir, 'auth.properties')
   const historyFile = path.join(dir, 'history.jsonl')
+  const stateDir = path.join(dir, 'state')
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !SCRUBBED.includes(key)) env[key] = value
@@ -50,11 +60,12 @@ export async function workspace(t: Teardown, sim: EvercycleSimulator | undefined
     EVERCYCLE_CONFIG_DIR: configDir,
     TOKEN_FILE: tokenFile,
     EVERCYCLE_HISTORY_FILE: historyFile,
+    EVERCYCLE_STATE_DIR: stateDir,
     UPSTREAM_TIMEOUT_MS: '5000',
     NO_COLOR: '1',
     ...extra
   })
-  return { dir, configDir, tokenFile, historyFile, env }
+  return { dir, configDir, tokenFile, historyFile, stateDir, env }
 }
 
 /** A workspace whose auth.properties already holds tokens the simulator issued, as `evercycle auth` leaves it. */
@@ -70,9 +81,9 @@ export interface CliResult {
   stderr: string
 }
 
-/** Runs `evercycle <args>` to completion as a child process, optionally feeding stdin. */
-export async function runCli(ws: Pick<Workspace, 'env'>, args: string[], input?: string): Promise<CliResult> {
-  const child = spawnCli(ws, args)
+/** Runs `evercycle <args>` to completion as a child process (in the repository unless `cwd`), optionally feeding stdin. */
+export async function runCli(ws: Pick<Workspace, 'env'>, args: string[], input?: string, cwd = REPO): Promise<CliResult> {
+  const child = spawnCli(ws, args, cwd)
   const stdout: Buffer[] = []
   const stderr: Buffer[] = []
   child.stdout.on('data', (c: Buffer) => stdout.push(c))
@@ -82,8 +93,8 @@ export async function runCli(ws: Pick<Workspace, 'env'>, args: string[], input?:
   return { code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }
 }
 
-export function spawnCli(ws: Pick<Workspace, 'env'>, args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO, env: ws.env, stdio: 'pipe' })
+export function spawnCli(ws: Pick<Workspace, 'env'>, args: string[], cwd = REPO): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, env: ws.env, stdio: 'pipe' })
 }
 
 // eslint-disable-next-line no-control-regex
