@@ -53,11 +53,15 @@ export class DirectBackend implements Backend {
   }
 
   async signIn(credentials: Credentials): Promise<SignInResult> {
-    const tokens = await (await this.tokens()).signIn(SERVICE_IDENTITY, credentials)
+    const tokens = await this.explained((await this.tokens()).signIn(SERVICE_IDENTITY, credentials), false)
     return { expiresAt: new Date(tokens.expiresAt).toISOString(), kind: 'token-file', storedIn: this.config.evercycle.tokenFile }
   }
 
-  async ensureSignedIn(): Promise<SignInState> {
+  ensureSignedIn(): Promise<SignInState> {
+    return this.explained(this.checkSignedIn())
+  }
+
+  private async checkSignedIn(): Promise<SignInState> {
     const store = await this.tokenStore()
     const current = await store.get(SERVICE_IDENTITY)
     if (current !== undefined && isUsable(current, this.config.evercycle.refreshSkewMs)) return 'valid'
@@ -65,15 +69,7 @@ export class DirectBackend implements Backend {
     if (current === undefined && credentials === undefined) throw new CliError('unauthorized', NOT_SIGNED_IN, null, 401)
     const manager = await this.tokens()
     const before = manager.events.signIns
-    try {
-      await manager.getTokens(SERVICE_IDENTITY)
-    } catch (err) {
-      // the core's message speaks to gateway clients (POST /api/auth); a CLI user signs in differently
-      if (credentials === undefined && isDomainError(err) && err.code === 'unauthorized') {
-        throw new CliError('unauthorized', `The saved tokens could not be refreshed. ${NOT_SIGNED_IN}`, null, 401)
-      }
-      throw err
-    }
+    await manager.getTokens(SERVICE_IDENTITY)
     return manager.events.signIns > before ? 'signed-in' : 'refreshed'
   }
 
@@ -85,7 +81,11 @@ export class DirectBackend implements Backend {
     return (await this.loadRegistry()).list().map(listOperation)
   }
 
-  async call(request: CallRequest, signal?: AbortSignal): Promise<CallResult> {
+  call(request: CallRequest, signal?: AbortSignal): Promise<CallResult> {
+    return this.explained(this.send(request, signal))
+  }
+
+  private async send(request: CallRequest, signal: AbortSignal | undefined): Promise<CallResult> {
     const registry = await this.loadRegistry()
     const found = registry.get(request.operation)
     if (found === undefined) {
@@ -113,15 +113,50 @@ export class DirectBackend implements Backend {
       if (param.from === 'query') query[name] = value
       else if (body !== undefined) body[name] = value
     }
+    refuseUnknownQuery(op, request.query)
     query = checkInput(op.querySchema, query, 'query')
     if (body !== undefined && op.bodySchema !== undefined) body = checkInput(op.bodySchema, body, 'body')
 
-    await this.ensureSignedIn()
+    await this.checkSignedIn()
     const caller = new OperationCaller(this.client, await this.tokens(), this.budget)
     const res = await caller.call(op, { query, body }, { signal })
     if (res.statusCode < 200 || res.statusCode >= 300) throw await upstreamError(res)
     const envelope = await successEnvelope(res)
     return { statusCode: envelope.statusCode, envelope }
+  }
+
+  /**
+   * The core words its errors for gateway clients and leaves URLs out of them (a gateway must not leak its
+   * upstream); a CLI user needs to know which URL failed, and that `evercycle auth` is how they sign in.
+   * `renewing`: the work may renew the saved tokens (not `auth`, whose refusal is about the password given).
+   */
+  private async explained<T>(work: Promise<T>, renewing = true): Promise<T> {
+    try {
+      return await work
+    } catch (err) {
+      if (!isDomainError(err)) throw err
+      const details = (err.details ?? {}) as Record<string, unknown>
+      if (err.code === 'upstream_unavailable' && typeof details.reason === 'string') {
+        throw new CliError(
+          'upstream_unavailable',
+          `Evercycle is unreachable at ${this.target} (${details.reason}): set EVERCYCLE_BASE_URL to the Evercycle API's URL ` +
+            '(npm run demo prints its simulator\'s), or use --gateway',
+          { ...details, url: this.target },
+          err.statusCode
+        )
+      }
+      if (err.code === 'upstream_timeout') {
+        throw new CliError('upstream_timeout', `Evercycle at ${this.target} did not answer within ${this.config.evercycle.timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`, {
+          ...details,
+          url: this.target
+        }, err.statusCode)
+      }
+      // with no credentials to sign in with, the core's refusal says "POST /api/auth first", the gateway's way
+      if (renewing && err.code === 'unauthorized' && (await this.credentials()) === undefined) {
+        throw new CliError('unauthorized', `The saved tokens could not be refreshed. ${NOT_SIGNED_IN}`, err.details ?? null, 401)
+      }
+      throw err
+    }
   }
 
   async close(): Promise<void> {
@@ -154,6 +189,21 @@ export class DirectBackend implements Backend {
     })()
     return this.registry
   }
+}
+
+/**
+ * An operation whose query schema takes no extra keys (every `endpoints/` operation but `get-all`) refuses an
+ * unknown `--query` as a command-line error, where the gateway would drop it silently; `get-all` and operations
+ * defined only by a config pass any query through to Evercycle.
+ */
+function refuseUnknownQuery(op: Operation, query: Record<string, unknown>): void {
+  if (op.querySchema.additionalProperties !== false) return
+  const known = Object.keys(op.querySchema.properties)
+  const unknown = Object.keys(query).filter((name) => !known.includes(name))
+  if (unknown.length === 0) return
+  const names = unknown.map((name) => `"${name}"`).join(', ')
+  // a command-line error (exit 2); 400 is what the history records for a request refused before it went out
+  throw new CliError('usage_error', `${op.name} has no query parameter ${names}`, { query_params: known }, 400, 2)
 }
 
 function withHeaders(op: Operation, extra: Record<string, string> | undefined): Operation {

@@ -145,12 +145,12 @@ export class GatewayBackend implements Backend {
     const change = sessionCookieChange(res.headers['set-cookie'])
     if (change?.kind === 'set') await this.gateway.sessions.set(this.target, change.cookie, change.expiresAt)
     else if (change?.kind === 'cleared') await this.gateway.sessions.delete(this.target)
-    if (okOnly && (res.statusCode < 200 || res.statusCode >= 300)) throw await gatewayError(res)
+    if (okOnly && (res.statusCode < 200 || res.statusCode >= 300)) throw await gatewayError(res, this.target)
     return res
   }
 
   private async json<T>(res: UpstreamResponse): Promise<T> {
-    if (res.statusCode < 200 || res.statusCode >= 300) throw await gatewayError(res)
+    if (res.statusCode < 200 || res.statusCode >= 300) throw await gatewayError(res, this.target)
     const text = await readText(res, 16 * 1024 * 1024)
     try {
       return JSON.parse(text) as T
@@ -169,14 +169,18 @@ function messageOf(text: string): string | undefined {
   }
 }
 
-/** The gateway's error reply, kept as it sent it; anything else (a proxy's HTML page) is described. */
-async function gatewayError(res: UpstreamResponse): Promise<CliError> {
+/**
+ * The gateway's error reply, kept as it sent it (its "POST /api/auth first" said the CLI's way); anything else (a
+ * proxy's HTML page) is described.
+ */
+async function gatewayError(res: UpstreamResponse, target: string): Promise<CliError> {
   const text = await readText(res)
   try {
     const parsed = JSON.parse(text) as { message?: unknown; error?: { code?: unknown; message?: unknown; details?: unknown } }
     const e = parsed.error
     if (typeof e?.code === 'string' && typeof e.message === 'string') {
-      return new CliError(e.code, e.message, e.details ?? null, res.statusCode)
+      const message = e.message.replace(/POST \/api\/auth first$/, `run \`evercycle auth --gateway ${target}\` first`)
+      return new CliError(e.code, message, e.details ?? null, res.statusCode)
     }
     if (typeof parsed.message === 'string') return new CliError('upstream_error', parsed.message, { gateway_status: res.statusCode }, res.statusCode)
   } catch {

@@ -41,3 +41,30 @@ t.test('failures exit non-zero with the gateway error shape on stderr and nothin
   t.equal(upstream500.code, 1)
   t.match(parseJson<ErrorReply>(upstream500.stderr).error, { code: 'upstream_error', details: { upstream_status: 500 } })
 })
+
+t.test('an unknown --query is a command-line error (exit 2) for operations that declare their query; get-all passes it through', async (t) => {
+  const sim = await startSimulator(t)
+  const ws = await signedIn(t, sim)
+  const calls = sim.calls.length
+  const [onGet, onCreate, onGrade] = await Promise.all([
+    runCli(ws, ['call', 'get-asset-id', '-p', 'id=1001', '--query', 'colour=red']),
+    runCli(ws, ['call', 'create', '--set', 'name=Box', '-q', 'dry_run=1', '-q', 'force=yes']),
+    runCli(ws, ['call', 'grade', '-p', 'id=PB-1', '-p', 'grade=A', '-q', 'price=1'])
+  ])
+  t.equal(onGet.code, 2)
+  t.match(parseJson<ErrorReply>(onGet.stderr).error, { code: 'usage_error', message: 'get-asset-id has no query parameter "colour"', details: { query_params: ['id'] } })
+  t.equal(onCreate.code, 2)
+  t.match(parseJson<ErrorReply>(onCreate.stderr).error, { code: 'usage_error', message: 'create has no query parameter "dry_run", "force"', details: { query_params: [] } })
+  t.equal(onGrade.code, 2)
+  t.match(parseJson<ErrorReply>(onGrade.stderr).error, { code: 'usage_error', message: 'grade has no query parameter "price"' })
+  for (const res of [onGet, onCreate, onGrade]) t.equal(res.stdout, '')
+  t.equal(sim.calls.length, calls, 'nothing refused reached Evercycle')
+
+  // a path parameter given as the query parameter it is stays accepted
+  const asQuery = await runCli(ws, ['call', 'get-asset-id', '--query', 'id=1001'])
+  t.equal(asQuery.code, 0, asQuery.stderr)
+
+  const passed = await runCli(ws, ['call', 'get-all', '--query', 'status=active', '--query', 'colour=red'])
+  t.equal(passed.code, 0, passed.stderr)
+  t.equal(sim.callsTo('GET', '/v1/asset').at(-1)?.query, 'status=active&colour=red')
+})

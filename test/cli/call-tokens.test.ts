@@ -61,3 +61,40 @@ t.test('an unreachable Evercycle is an upstream_unavailable error', async (t) =>
   t.equal(res.code, 1)
   t.match(parseJson<ErrorReply>(res.stderr).error, { code: 'upstream_unavailable', details: { reason: 'connection_refused' } })
 })
+
+t.test('tokens Evercycle revoked, and no credentials: direct mode says to run evercycle auth, never the gateway\'s POST /api/auth', async (t) => {
+  const sim = await startSimulator(t)
+  const ws = await signedIn(t, sim)
+  sim.revokeAccessTokens()
+  sim.revokeRefreshTokens()
+  const call = await runCli(ws, ['call', 'get-all'])
+  t.equal(call.code, 1)
+  const error = parseJson<ErrorReply>(call.stderr).error
+  t.match(error, { code: 'unauthorized', message: /run `evercycle auth`/ })
+  t.notMatch(error.message, /POST \/api\/auth/)
+  const run = await runCli(ws, ['run', 'get-all'])
+  t.equal(run.code, 1)
+  t.match(run.stderr, /run `evercycle auth`/)
+  t.notMatch(run.stderr + run.stdout, /POST \/api\/auth/)
+})
+
+t.test('an unreachable or unresolvable Evercycle: the error names the URL tried and EVERCYCLE_BASE_URL', async (t) => {
+  const sim = await startSimulator(t)
+  const ws = await signedIn(t, sim)
+  await sim.down()
+  const refused = await runCli(ws, ['call', 'get-all'])
+  t.equal(refused.code, 1)
+  const error = parseJson<ErrorReply>(refused.stderr).error
+  t.match(error, { code: 'upstream_unavailable', details: { reason: 'connection_refused', url: sim.url } })
+  t.match(error.message, `Evercycle is unreachable at ${sim.url} (connection_refused)`)
+  t.match(error.message, 'EVERCYCLE_BASE_URL')
+
+  // the README's first line on a fresh clone, with a base URL that cannot resolve (.invalid never does)
+  const nowhere = 'https://evercycle-cli-test.invalid'
+  const auth = await runCli({ env: { ...ws.env, EVERCYCLE_BASE_URL: nowhere } }, ['auth', '-u', DEMO_USERNAME, '--password-stdin'], `${DEMO_PASSWORD}\n`)
+  t.equal(auth.code, 1)
+  const dns = parseJson<ErrorReply>(auth.stderr).error
+  t.match(dns, { code: 'upstream_unavailable', details: { reason: 'dns_failure', url: nowhere } })
+  t.match(dns.message, `Evercycle is unreachable at ${nowhere} (dns_failure): set EVERCYCLE_BASE_URL`)
+  t.notOk(auth.stderr.includes(DEMO_PASSWORD), 'the password is not printed')
+})

@@ -14,6 +14,9 @@ t.test('through a gateway: auth, list and every operation, with the API key on e
   const early = await runCli(ws, [...via, 'call', 'get-all'])
   t.equal(early.code, 1)
   t.match(parseJson<ErrorReply>(early.stderr), { status: 'error', error: { code: 'unauthorized' } })
+  // the gateway's "POST /api/auth first", in the CLI's words for this mode
+  t.match(parseJson<ErrorReply>(early.stderr).error.message, `run \`evercycle auth --gateway ${gw.url}\` first`)
+  t.notMatch(early.stderr, /POST \/api\/auth/)
 
   const auth = await runCli(ws, [...via, 'auth', '-u', DEMO_USERNAME, '--password-stdin'], `${DEMO_PASSWORD}\n`)
   t.equal(auth.code, 0, auth.stderr)
