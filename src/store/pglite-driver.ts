@@ -1,7 +1,9 @@
-import { mkdir } from 'node:fs/promises'
+import { access, mkdir } from 'node:fs/promises'
+import path from 'node:path'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { lockDirectory } from './dir-lock.js'
 import { toDatabaseError, type Driver, type Queryable, type QueryResult } from './driver.js'
+import { copyTemplate } from './pglite-template.js'
 
 function wrap(target: PGlite | Transaction): Queryable {
   return {
@@ -35,6 +37,23 @@ export interface PgliteDriverOptions {
   vacuumIntervalMs?: number
   /** Told after each timed pass, with the error if it failed (the store logs it; the timer keeps going). Must not throw. */
   onVacuum?: (err: Error | undefined) => void
+  /** Whether a first boot may unpack the build's ready-made database (pglite-template.ts); default true. */
+  template?: boolean
+}
+
+/**
+ * PostgreSQL's buffer pool inside PGlite's WASM memory, all of it resident: initdb's default of 128 MB is most
+ * of an idle server's memory, for a database this small. The kernel's page cache still holds the files.
+ */
+const SHARED_BUFFERS = '16MB'
+
+async function hasCluster(dir: string): Promise<boolean> {
+  try {
+    await access(path.join(dir, 'PG_VERSION'))
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -50,7 +69,11 @@ export async function openPgliteDriver(dir: string | undefined, options: PgliteD
   }
   let db: PGlite
   try {
-    db = await PGlite.create(dir)
+    if (dir !== undefined && options.template !== false && !(await hasCluster(dir))) await copyTemplate(dir)
+    db = await PGlite.create({
+      dataDir: dir,
+      startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`]
+    })
   } catch (err) {
     await unlock()
     throw err
