@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
+import { listenOrExit, portFrom } from './ports.js'
 
 /**
  * The demo's webhook receiver: what a customer's endpoint would be. It checks `X-FlowRunner-Signature`
@@ -131,12 +132,15 @@ async function main(): Promise<void> {
       quiet: { type: 'boolean', default: false }
     }
   })
-  const receiver = await startWebhookReceiver({
-    port: Number(values.port),
-    host: values.host,
-    secret: values.secret,
-    ...(values.quiet === true ? {} : { onDelivery: (d: Delivery) => process.stderr.write(`${describeDelivery(d)}\n`) })
-  })
+  const port = portFrom(values.port, 5055, 'RECEIVER_PORT / --port')
+  const receiver = await listenOrExit({ what: 'the webhook receiver', port, variable: 'RECEIVER_PORT', option: '--port' }, () =>
+    startWebhookReceiver({
+      port,
+      host: values.host,
+      secret: values.secret,
+      ...(values.quiet === true ? {} : { onDelivery: (d: Delivery) => process.stderr.write(`${describeDelivery(d)}\n`) })
+    })
+  )
   // the announcement line a parent process (the bench) waits for, as the simulator prints its own
   process.stdout.write(`${JSON.stringify({ receiver: receiver.url })}\n`)
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

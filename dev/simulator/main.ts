@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { listenOrExit, portFrom } from '../demo/ports.js'
 import { DEMO_PASSWORD, DEMO_USERNAME, EvercycleSimulator, type RateLimit } from './simulator.js'
 
 /**
@@ -35,7 +36,9 @@ const sim = new EvercycleSimulator({
   maxLoggedCalls: Number(values['max-logged-calls']),
   rateLimit: rateLimit(values['rate-limit'], values['retry-after'])
 })
-const url = await sim.listen(Number(values.port), values.host)
+const port = portFrom(values.port, 5050, 'SIM_PORT / --port')
+// a port already taken is one line naming it and the variable, not an EADDRINUSE stack trace
+const url = await listenOrExit({ what: 'the Evercycle simulator', port, variable: 'SIM_PORT', option: '--port' }, () => sim.listen(port, values.host))
 process.stdout.write(`${JSON.stringify({ simulator: url, username: DEMO_USERNAME, password: DEMO_PASSWORD })}\n`)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
