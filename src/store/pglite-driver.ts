@@ -37,8 +37,8 @@ export interface PgliteDriverOptions {
   vacuumIntervalMs?: number
   /** Told after each timed pass, with the error if it failed (the store logs it; the timer keeps going). Must not throw. */
   onVacuum?: (err: Error | undefined) => void
-  /** Whether a first boot may unpack the build's ready-made database (pglite-template.ts); default true. */
-  template?: boolean
+  /** The ready-made database a first boot copies (pglite-template.ts): default the build's; false: none. */
+  template?: false | string
 }
 
 /**
@@ -69,7 +69,7 @@ export async function openPgliteDriver(dir: string | undefined, options: PgliteD
   }
   let db: PGlite
   try {
-    if (dir !== undefined && options.template !== false && !(await hasCluster(dir))) await copyTemplate(dir)
+    if (dir !== undefined && options.template !== false && !(await hasCluster(dir))) await copyTemplate(dir, options.template)
     db = await PGlite.create({
       dataDir: dir,
       startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`]

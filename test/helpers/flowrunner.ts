@@ -111,7 +111,7 @@ export async function openTestDriver(t: Teardown, backend: Backend): Promise<Dri
     driver = await openPostgresDriver({ connectionString: url, poolSize: 4 })
   } else {
     const dir = await tempDir(t, 'fr-db-')
-    await seedPglite(dir)
+    await seedPglite(dir, { migrated: false })
     driver = await openPgliteDriver(path.join(dir, 'pglite'))
   }
   t.teardown(() => driver.close())

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -8,6 +7,7 @@ import { serverOptions } from '../../app/server-options.js'
 import { load } from '../../src/config.js'
 import { DEMO_PASSWORD, DEMO_USERNAME, EvercycleSimulator, type SimulatorOptions } from '../../dev/simulator/simulator.js'
 import { seedPglite } from './pglite-template.js'
+import { testTmpRoot } from './tmp-root.js'
 
 /** The subset of tap's Test these helpers use (teardown registration). */
 export interface Teardown {
@@ -22,7 +22,7 @@ export async function startSimulator(t: Teardown, options: SimulatorOptions = {}
 }
 
 export async function tempDir(t: Teardown, prefix = 'gw-'): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix))
+  const dir = await mkdtemp(path.join(testTmpRoot(), prefix))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return dir
 }

@@ -83,7 +83,7 @@ t.test('close is idempotent', async (t) => {
 
 t.test('a PGlite directory is opened by one driver at a time; a lock left by a dead owner is taken over', async (t) => {
   const dir = path.join(await tempDir(t, 'fr-lock-'), 'pglite')
-  await seedPglite(path.dirname(dir))
+  await seedPglite(path.dirname(dir), { migrated: false })
   const first = await openPgliteDriver(dir)
   await t.rejects(openPgliteDriver(dir), /in use by process \d+/)
   await first.close()
@@ -139,7 +139,7 @@ class VacuumPasses {
 
 t.test('PGlite runs no autovacuum: the driver vacuums on a timer, so churned rows free their space for reuse', async (t) => {
   const dir = path.join(await tempDir(t, 'fr-vacuum-'), 'pglite')
-  await seedPglite(path.dirname(dir))
+  await seedPglite(path.dirname(dir), { migrated: false })
   const passes = new VacuumPasses()
   const db = await openPgliteDriver(dir, { vacuumIntervalMs: 20, onVacuum: passes.onVacuum })
   t.teardown(() => db.close())
@@ -165,7 +165,7 @@ t.test('PGlite runs no autovacuum: the driver vacuums on a timer, so churned row
 
 t.test('closing the driver stops its vacuum timer and waits for a pass under way', async (t) => {
   const dir = path.join(await tempDir(t, 'fr-vacuum-close-'), 'pglite')
-  await seedPglite(path.dirname(dir))
+  await seedPglite(path.dirname(dir), { migrated: false })
   const passes = new VacuumPasses()
   const db = await openPgliteDriver(dir, { vacuumIntervalMs: 1, onVacuum: passes.onVacuum })
   await passes.next()
