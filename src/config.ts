@@ -1,113 +1,25 @@
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
-import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { unknownVariables, type UnknownVariable } from './env-names.js'
+import { EnvSchema, settingNames, type Env } from './env-schema.js'
+import { parseMasterKey } from './secrets/master-key.js'
 
-/**
- * Every setting the process reads, as environment variables. One schema validates them at boot so a typo
- * stops the process with a message naming the variable instead of surfacing later as odd behaviour.
- */
-export const EnvSchema = Type.Object({
-  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
-    default: 'development'
-  }),
-  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
-  PORT: Type.Integer({ default: 5000, minimum: 0, maximum: 65535 }),
-  LOG_LEVEL: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' }
-  ),
-  EVERCYCLE_BASE_URL: Type.String({ default: 'https://api.evercycle.io', pattern: '^https?://[^\\s]+$' }),
-  EVERCYCLE_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
-  EVERCYCLE_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
-  EVERCYCLE_CONFIG_DIR: Type.String({ default: './config', minLength: 1 }),
-  TOKEN_FILE: Type.Optional(Type.String({ minLength: 1 })),
-  UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 1, maximum: 600000 }),
-  UPSTREAM_CONNECTIONS: Type.Integer({ default: 512, minimum: 1, maximum: 65535 }),
-  // the upstream budget (issue 22): the rate is opt-in; the breaker is on by default
-  UPSTREAM_RATE_LIMIT: Type.Optional(Type.Number({ minimum: 1, maximum: 1_000_000 })),
-  UPSTREAM_RATE_BURST: Type.Optional(Type.Number({ minimum: 1, maximum: 1_000_000 })),
-  UPSTREAM_MAX_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-  UPSTREAM_QUEUE_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 600000 }),
-  UPSTREAM_BREAKER_FAILURES: Type.Integer({ default: 5, minimum: 1, maximum: 10000 }),
-  UPSTREAM_BREAKER_WINDOW_MS: Type.Integer({ default: 30000, minimum: 100, maximum: 3600000 }),
-  UPSTREAM_BREAKER_COOLDOWN_MS: Type.Integer({ default: 10000, minimum: 100, maximum: 3600000 }),
-  UPSTREAM_CACHE_MAX_ENTRIES: Type.Integer({ default: 1000, minimum: 1, maximum: 10000000 }),
-  UPSTREAM_CACHE_MAX_BYTES: Type.Integer({ default: 67108864, minimum: 1024, maximum: 17179869184 }),
-  TOKEN_REFRESH_SKEW_SECONDS: Type.Integer({ default: 60, minimum: 0, maximum: 3600 }),
-  SIGNIN_BACKOFF_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 3600000 }),
-  GATEWAY_AUTH: Type.Union([Type.Literal('session'), Type.Literal('none')], { default: 'session' }),
-  CORS_ORIGINS: Type.String({
-    default: 'http://localhost:3000,http://127.0.0.1:3000,https://ui.veraetime.net,https://*.ngrok.io,https://*.ngrok-free.app'
-  }),
-  BODY_LIMIT_BYTES: Type.Integer({ default: 1048576, minimum: 1024, maximum: 104857600 }),
-  SERVER_NAME: Type.String({ default: 'Evercycle API Server', minLength: 1 }),
-  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
-
-  // client authentication and hardening
-  SESSION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  SESSION_TTL: Type.Integer({ default: 28800, minimum: 60, maximum: 2592000 }),
-  COOKIE_SECURE: Type.Optional(Type.Boolean()),
-  COOKIE_SAMESITE: Type.Union([Type.Literal('lax'), Type.Literal('strict'), Type.Literal('none')], { default: 'lax' }),
-  GATEWAY_API_KEYS: Type.Optional(Type.String()),
-  AUTH_RATE_LIMIT: Type.Integer({ default: 10, minimum: 1, maximum: 100000 }),
-  AUTH_RATE_WINDOW_MS: Type.Integer({ default: 60000, minimum: 1000, maximum: 86400000 }),
-
-  // FlowRunner storage, accounts and engine
-  DATA_DIR: Type.String({ default: './data', minLength: 1 }),
-  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
-  DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 200 }),
-  FLOWRUNNER_ADMIN_EMAIL: Type.Optional(Type.String({ minLength: 3 })),
-  FLOWRUNNER_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 })),
-  FLOWRUNNER_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  FLOWRUNNER_JWT_TTL: Type.Integer({ default: 3600, minimum: 60, maximum: 2592000 }),
-  FLOWRUNNER_SECRETS_KEY: Type.Optional(Type.String({ minLength: 32 })),
-  FLOWRUNNER_LOGIN_RATE_LIMIT: Type.Integer({ default: 10, minimum: 1, maximum: 100000 }),
-  FLOWRUNNER_CONCURRENCY: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
-  FLOWRUNNER_EXECUTION_TIMEOUT: Type.Integer({ default: 3600000, minimum: 1000, maximum: 604800000 }),
-  FLOWRUNNER_STEP_LIMIT: Type.Integer({ default: 1000, minimum: 1, maximum: 1000000 }),
-  FLOWRUNNER_RETENTION_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 3650 }),
-  FLOWRUNNER_MAX_RESPONSE_BYTES: Type.Integer({ default: 10485760, minimum: 1024, maximum: 1073741824 }),
-  FLOWRUNNER_ALLOW_HOSTS: Type.Optional(Type.String()),
-  FLOWRUNNER_NODE_TIMEOUT: Type.Integer({ default: 15000, minimum: 100, maximum: 3600000 }),
-  FLOWRUNNER_POLL_MS: Type.Integer({ default: 1000, minimum: 50, maximum: 60000 }),
-  FLOWRUNNER_QUEUE_SCHEMA: Type.String({ default: 'pgboss', pattern: '^[a-z_][a-z0-9_]{0,62}$' }),
-  FLOWRUNNER_WORKER: Type.Boolean({ default: true }),
-  FLOWRUNNER_HOOK_RATE_LIMIT: Type.Integer({ default: 100, minimum: 1, maximum: 100000 }),
-  // isolation: what one flow may use (issue 19)
-  FLOWRUNNER_ACCOUNT_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  FLOWRUNNER_EXPRESSION_TIMEOUT: Type.Integer({ default: 1000, minimum: 10, maximum: 60000 }),
-  FLOWRUNNER_NODE_EXPRESSION_BUDGET: Type.Integer({ default: 2000, minimum: 10, maximum: 600000 }),
-  FLOWRUNNER_EXPRESSION_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
-  FLOWRUNNER_EXPRESSION_HEAP_MB: Type.Integer({ default: 128, minimum: 16, maximum: 4096 }),
-  FLOWRUNNER_MAX_RESULT_BYTES: Type.Integer({ default: 1048576, minimum: 1024, maximum: 104857600 }),
-  FLOWRUNNER_MAX_INPUT_BYTES: Type.Integer({ default: 1048576, minimum: 1024, maximum: 104857600 }),
-  FLOWRUNNER_MAX_DEPTH: Type.Integer({ default: 256, minimum: 8, maximum: 4096 }),
-  FLOWRUNNER_MAX_LOG_DATA_BYTES: Type.Integer({ default: 65536, minimum: 1024, maximum: 10485760 }),
-  FLOWRUNNER_MAX_ERROR_CHARS: Type.Integer({ default: 4096, minimum: 256, maximum: 1048576 }),
-  FLOWRUNNER_EVERCYCLE_OPERATIONS: Type.Optional(Type.String()),
-
-  // operations: metrics and load shedding (0 turns a pressure limit off)
-  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
-  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-  METRICS_HOST: Type.Optional(Type.String({ minLength: 1 })),
-  // default 1000 in production, off otherwise: a loaded dev or CI machine stalls event loops for reasons (other
-  // processes, PGlite on the main thread) that are not this replica's overload
-  MAX_EVENT_LOOP_DELAY_MS: Type.Optional(Type.Integer({ minimum: 0, maximum: 600000 })),
-  MAX_EVENT_LOOP_UTILIZATION: Type.Number({ default: 0, minimum: 0, maximum: 1 }),
-  MAX_HEAP_USED_BYTES: Type.Integer({ default: 0, minimum: 0 }),
-  MAX_RSS_BYTES: Type.Integer({ default: 0, minimum: 0 }),
-  PRESSURE_SAMPLE_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60000 }),
-  PRESSURE_RETRY_AFTER_SECONDS: Type.Integer({ default: 10, minimum: 1, maximum: 3600 })
-})
-
-export type Env = Static<typeof EnvSchema>
+export { EnvSchema, type Env } from './env-schema.js'
 
 /**
  * The settings as the code uses them: what `load()` returns, so a setting is written down twice only (its
  * variable in `EnvSchema`, its field in `settingsFrom`) and the type follows.
  */
-export type Config = ReturnType<typeof settingsFrom>
+export type Config = ReturnType<typeof settingsFrom> & { diagnostics: Diagnostics }
+
+/** What boot reports about the environment beyond the settings themselves (plugins/app-config.ts). */
+export interface Diagnostics {
+  /** Variables that look like settings but are none (a typo is otherwise silently ignored). Names only. */
+  unknownVariables: UnknownVariable[]
+  /** Secrets NODE_ENV=production needs that are not set, every one of them. */
+  missingProductionSecrets: string[]
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -136,24 +48,57 @@ function parseTrustProxy(value: string | undefined): boolean | string[] {
   return list(value)
 }
 
+const SECRETS = new Set(settingNames('secret'))
+
+function problemText(message: string): string {
+  return `${message.charAt(0).toLowerCase()}${message.slice(1)}`
+}
+
+/** `message` for each required secret `picked` lacks, when NODE_ENV=production. */
+function missingSecrets(picked: Record<string, string>): string[] {
+  if (picked.NODE_ENV !== 'production') return []
+  return settingNames('requiredInProduction').filter((name) => picked[name] === undefined)
+}
+
+export const requiredInProductionMessage = (name: string): string => `${name} is required when NODE_ENV=production`
+
+/**
+ * The settings from `env`, or one ConfigError listing every problem at once: values the schema refuses (a
+ * secret's value is never quoted back), pairs that must go together, and with NODE_ENV=production every
+ * required secret that is missing, so an operator fixes them all in one go rather than one per boot.
+ */
 export function load(env: NodeJS.ProcessEnv = process.env): Config {
-  const raw = Value.Default(EnvSchema, Value.Convert(EnvSchema, pickEnv(env)))
+  const picked = pickEnv(env)
+  const raw = Value.Default(EnvSchema, Value.Convert(EnvSchema, picked))
   const problems = [...Value.Errors(EnvSchema, raw)].map((e) => {
     const name = e.path.replace(/^\//, '')
-    const given = pickEnv(env)[name]
-    return `${name}: ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}${given === undefined ? '' : ` (got ${JSON.stringify(given)})`}`
+    const given = picked[name]
+    const shown = given === undefined ? '' : SECRETS.has(name) ? ' (value not shown: it is a secret)' : ` (got ${JSON.stringify(given)})`
+    return `${name}: ${problemText(e.message)}${shown}`
   })
-  if (problems.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`)
-  }
   const e = raw as Env
-  if ((e.EVERCYCLE_USERNAME === undefined) !== (e.EVERCYCLE_PASSWORD === undefined)) {
-    throw new ConfigError('Invalid configuration:\n  EVERCYCLE_USERNAME and EVERCYCLE_PASSWORD must be set together')
+  if ((picked.EVERCYCLE_USERNAME === undefined) !== (picked.EVERCYCLE_PASSWORD === undefined)) {
+    problems.push('EVERCYCLE_USERNAME and EVERCYCLE_PASSWORD must be set together')
   }
-  if (e.COOKIE_SAMESITE === 'none' && e.COOKIE_SECURE === false) {
-    throw new ConfigError('Invalid configuration:\n  COOKIE_SAMESITE=none requires COOKIE_SECURE=true (browsers drop such cookies otherwise)')
+  if (picked.COOKIE_SAMESITE === 'none' && e.COOKIE_SECURE === false) {
+    problems.push('COOKIE_SAMESITE=none requires COOKIE_SECURE=true (browsers drop such cookies otherwise)')
   }
-  return settingsFrom(e)
+  if (picked.TRUST_PROXY !== undefined && /^\d+$/.test(picked.TRUST_PROXY)) {
+    problems.push('TRUST_PROXY must be true, false or a list of addresses/CIDRs, not a hop count')
+  }
+  if (picked.FLOWRUNNER_SECRETS_KEY !== undefined) {
+    try {
+      parseMasterKey(picked.FLOWRUNNER_SECRETS_KEY)
+    } catch (err) {
+      problems.push((err as Error).message)
+    }
+  }
+  const missing = missingSecrets(picked)
+  if (problems.length > 0) {
+    // failing anyway: name the missing secrets too, so the next boot does not stop on them one by one
+    throw new ConfigError(`Invalid configuration:\n  ${[...new Set([...problems, ...missing.map(requiredInProductionMessage)])].join('\n  ')}`)
+  }
+  return { ...settingsFrom(e), diagnostics: { unknownVariables: unknownVariables(env, settingNames()), missingProductionSecrets: missing } }
 }
 
 /** The validated variables, named and shaped for the code. */
