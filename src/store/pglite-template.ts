@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readMigrations } from './migrate.js'
@@ -54,11 +54,27 @@ export async function currentTemplate(dir = defaultTemplatePath()): Promise<stri
   }
 }
 
+/** Files copied at once: a cluster is a thousand small files, and one at a time (as fs.cp goes) is twice as slow. */
+const COPY_CONCURRENCY = 16
+
+async function copyTree(from: string, to: string): Promise<void> {
+  const entries = await readdir(from, { withFileTypes: true, recursive: true })
+  const relative = (e: { parentPath: string; name: string }): string => path.relative(from, path.join(e.parentPath, e.name))
+  await mkdir(to, { recursive: true })
+  for (const d of entries.filter((e) => e.isDirectory()).map(relative).sort()) await mkdir(path.join(to, d), { recursive: true })
+  const files = entries.filter((e) => e.isFile()).map(relative)
+  let next = 0
+  const copier = async (): Promise<void> => {
+    for (let file = files[next++]; file !== undefined; file = files[next++]) await copyFile(path.join(from, file), path.join(to, file))
+  }
+  await Promise.all(Array.from({ length: COPY_CONCURRENCY }, copier))
+}
+
 /** Copies the template into `target` (an empty or missing directory); false when there is no current template. */
 export async function copyTemplate(target: string, dir = defaultTemplatePath()): Promise<boolean> {
   const template = await currentTemplate(dir)
   if (template === undefined) return false
-  await cp(template, target, { recursive: true })
+  await copyTree(template, target)
   return true
 }
 
