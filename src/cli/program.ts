@@ -25,6 +25,9 @@ CLI only:
                                $XDG_STATE_HOME/evercycle, else ~/.local/state/evercycle)
   EVERCYCLE_HISTORY_FILE       history file (default history.jsonl in the state directory)
   EVERCYCLE_HISTORY_MAX_BYTES  history size cap (default 1048576)
+  FLOWRUNNER_URL               FlowRunner server for evercycle flows (same as --server; default
+                               http://127.0.0.1:$PORT, PORT default 5000)
+  FLOWRUNNER_EMAIL             email for evercycle flows login (same as --email)
 
 Examples:
   $ evercycle auth --username ops@example.com
@@ -34,6 +37,7 @@ Examples:
   $ evercycle run --all
   $ evercycle interactive
   $ evercycle history --bodies
+  $ evercycle flows apply ./flows && evercycle flows run "Orders" --input '{"n": 1}' --wait
   $ EVERCYCLE_GATEWAY_API_KEY=... evercycle call get-all --gateway https://api.veraetime.net`
 
 /** The `evercycle` command: one subcommand per file in commands/, global options for where calls go. */
