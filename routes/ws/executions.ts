@@ -119,8 +119,9 @@ const executionSocket: FastifyPluginAsyncTypebox = async (app) => {
         closed = true
         watch.unsubscribe()
       })
-      // the node running now (or failed), with its type, as the live messages name it
-      const { state, final } = await app.executions.snapshot(watch.execution)
+      // the nodes done so far, then the node running now (or failed), with its type, as the live messages name it
+      const { completed, state, final } = await app.executions.snapshot(watch.execution)
+      for (const event of completed) send(event)
       send(state)
       if (final !== undefined) {
         send(final)

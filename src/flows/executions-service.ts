@@ -119,20 +119,29 @@ export class ExecutionsService {
   }
 
   /**
-   * What a subscriber is told first about an execution as read: its state, naming the node running now with
-   * its type as the live messages do, and its final event when it is over.
+   * What a subscriber is told first about an execution as read: a `node_completed` for each node that had
+   * completed, with its result (the latest, for a node a loop ran again; not in the order they ran: the results
+   * are a jsonb object), so a late subscriber sees the nodes it missed; then
+   * its state, naming the node running now with its type as the live messages do; and its final event when it
+   * is over.
    */
-  async snapshot(execution: Execution): Promise<{ state: ExecutionEvent; final: ExecutionEvent | undefined }> {
+  async snapshot(execution: Execution): Promise<{ completed: ExecutionEvent[]; state: ExecutionEvent; final: ExecutionEvent | undefined }> {
+    const typeOf = (nodeId: string): Promise<string | undefined> => this.deps.nodeType(execution.flowId, execution.revision, nodeId)
+    const timestamp = new Date().toISOString()
+    const completed: ExecutionEvent[] = []
+    for (const [nodeId, result] of Object.entries(execution.nodes)) {
+      completed.push({ type: 'node_completed', execution_id: execution.id, node_id: nodeId, node_type: (await typeOf(nodeId)) ?? 'unknown', result, timestamp })
+    }
     const nodeId = execution.nextNode ?? execution.nodeId
-    const nodeType = nodeId === null ? undefined : await this.deps.nodeType(execution.flowId, execution.revision, nodeId)
+    const nodeType = nodeId === null ? undefined : await typeOf(nodeId)
     const state: ExecutionEvent = {
       type: 'execution_update',
       execution_id: execution.id,
       status: execution.status,
       ...(execution.nextNode === null ? {} : { node_id: execution.nextNode, ...(nodeType === undefined ? {} : { node_type: nodeType }) }),
-      timestamp: new Date().toISOString()
+      timestamp
     }
     const final = finalEvent(execution, execution.nextNode === null ? nodeType : undefined, execution.completedAt ?? new Date())
-    return { state, final }
+    return { completed, state, final }
   }
 }

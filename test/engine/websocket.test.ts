@@ -59,12 +59,16 @@ nodes:
     for (const m of live.messages) t.ok(!Number.isNaN(Date.parse(m.timestamp)), `${m.type} has a timestamp`)
   })
 
-  await t.test('a late joiner gets the current status, the final message, and a normal close', async (t) => {
+  await t.test('a late joiner gets the nodes it missed, the current status, the final message, and a normal close', async (t) => {
     await waitFinal(fr, alice.token, id)
     const late = await watch(address, id, alice.token)
     t.same(await late.closed, { code: 1000, reason: 'execution finished' })
-    t.same(late.messages.map(shape), [['execution_update', 'completed', undefined], ['execution_completed']])
-    t.match(late.messages[1], { execution_id: id, status: 'completed', result: { through: true } })
+    const nodeOf = (e: ExecutionEvent): string => ('node_id' in e ? String(e.node_id) : '')
+    const missed = late.messages.slice(0, 2).sort((a, b) => nodeOf(a).localeCompare(nodeOf(b)))
+    t.same([...missed, ...late.messages.slice(2)].map(shape), [['node_completed', 'shape'], ['node_completed', 'start'], ['execution_update', 'completed', undefined], ['execution_completed']])
+    t.match(missed[0], { execution_id: id, node_id: 'shape', node_type: 'transform', result: { through: true } }, 'each node done before it joined, with its result')
+    t.match(missed[1], { execution_id: id, node_id: 'start', node_type: 'http.request', result: { status_code: 200, body: { through: true } } })
+    t.match(late.messages[3], { execution_id: id, status: 'completed', result: { through: true } })
 
     const failed = await runToEnd(fr, alice.token, `
 metadata: { name: fails }
