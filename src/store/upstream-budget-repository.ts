@@ -32,11 +32,12 @@ const EPSILON = 1e-9
  * replica are applied one after the other on its latest version; time is read from the database's clock
  * (`clock_timestamp()`, never the caller's), and `updated_at` never goes back, so every interval is credited
  * exactly once whatever order the readings come in. A take is granted when the bucket holds `1 + reserve`
- * tokens, the window's oldest slot is a window old, and no pause is on; a take that is not granted writes
+ * tokens, the window has `1 + reserve` slots a window old (its oldest, and the `reserve`-th after it: the ring
+ * is in time order from `window_next`, refunded slots are null, free), and no pause is on; a take not granted writes
  * nothing (the refill is lazy, computed again at the next take). `sized` is false when the ring is not as long
  * as the window's limit (a new row, or a changed rate): nothing is taken, and the caller resizes it.
  *
- * $1 key, $2 rate, $3 burst, $4 tokens needed, $5 window limit, $6 window ms.
+ * $1 key, $2 rate, $3 burst, $4 tokens needed, $5 window limit, $6 window ms, $7 window slots to leave free.
  */
 const TAKE = `
 WITH cur AS (
@@ -48,7 +49,10 @@ WITH cur AS (
          (extract(epoch FROM now) * 1000)::float8 AS now_ms,
          LEAST($3::float8, tokens + $2::float8 * GREATEST(0, extract(epoch FROM now - updated_at))::float8) AS tokens,
          GREATEST(0, ceil(extract(epoch FROM paused_until - now) * 1000))::float8 AS paused_ms,
-         COALESCE(GREATEST(0, window_times[window_next + 1] + $6::float8 - (extract(epoch FROM now) * 1000)::float8), 0) AS window_ms,
+         GREATEST(
+           COALESCE(window_times[window_next + 1] + $6::float8 - (extract(epoch FROM now) * 1000)::float8, 0),
+           COALESCE(window_times[(window_next + $7::integer) % $5::integer + 1] + $6::float8 - (extract(epoch FROM now) * 1000)::float8, 0),
+           0) AS window_ms,
          cardinality(window_times) = $5::integer AS sized
     FROM cur
 ), taken AS (
@@ -81,12 +85,13 @@ export class UpstreamBudgetRepository {
   constructor(private readonly db: Queryable) {}
 
   /**
-   * Takes one token when `1 + reserve` are there, the window has room and the bucket is not paused. A reserve
-   * the bucket could never hold is clamped to its capacity (as the local bucket does).
+   * Takes one token when `1 + reserve` are there, the window has room for `1 + reserve` and the bucket is not
+   * paused. A reserve the bucket or window could never hold is clamped to its capacity (as the local ones do).
    */
   async take(key: string, shape: RateShape, reserve = 0): Promise<SharedTake> {
     const need = Math.min(1 + Math.max(0, reserve), shape.burst)
-    const params = [key, shape.rate, shape.burst, need, shape.windowLimit, shape.windowMs]
+    const windowReserve = Math.min(Math.max(0, reserve), shape.windowLimit - 1)
+    const params = [key, shape.rate, shape.burst, need, shape.windowLimit, shape.windowMs, windowReserve]
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = (await this.db.query<TakeRow>(TAKE, params)).rows[0]
       if (row === undefined) {

@@ -120,6 +120,21 @@ eachBackend('the shared window: no window-long interval holds more than its limi
   t.same(await windowSlots(db), { used: 10, size: 10 })
 })
 
+eachBackend('the shared window: a take with a reserve (a flow) leaves that many slots for takes without one', async (t, backend) => {
+  const db = await migrated(t, backend)
+  const repo = new UpstreamBudgetRepository(db)
+  const shape: RateShape = { rate: 100, burst: 100, windowLimit: 10, windowMs: 60_000 }
+  let flows = 0
+  while ((await repo.take(KEY, shape, 2)).waitMs === 0) flows++
+  t.equal(flows, 8, 'a caller leaving 2 slots gets 8 of 10, with the bucket full')
+  const refused = await repo.take(KEY, shape, 2)
+  t.ok(refused.windowMs > 50_000 && refused.tokens > 80, `refused by the window (${Math.round(refused.windowMs)} ms), not the bucket`)
+  t.equal((await repo.take(KEY, shape)).waitMs, 0, 'an interactive take gets the 9th at once')
+  t.equal((await repo.take(KEY, shape)).waitMs, 0, 'and the 10th')
+  t.ok((await repo.take(KEY, shape)).windowMs > 50_000, 'then the window is full for everyone')
+  t.same(await windowSlots(db), { used: 10, size: 10 })
+})
+
 eachBackend('the shared window: a refund with its stamp frees the slot; a resize starts it empty', async (t, backend) => {
   const db = await migrated(t, backend)
   const repo = new UpstreamBudgetRepository(db)
@@ -191,6 +206,16 @@ eachBackend('the shared rate: callers waiting for tokens do not all poll the row
   // one per waiting caller each time a token is due (which would be 10 + 9 + … + 1 = 55 more)
   t.ok(count() <= callers + 2 * 10, `${count()} statements for ${callers} takes`)
   t.equal(Math.round((await row(db))?.tokens ?? -1), 0)
+})
+
+eachBackend('the shared rate: a window wait told to a flow does not hold back interactive calls', async (t, backend) => {
+  const db = await migrated(t, backend)
+  const rate = new SharedRate({ repository: new UpstreamBudgetRepository(db), key: KEY, rate: 100, burst: 100, windowLimit: 10, windowMs: 60_000, log: silent })
+  let flows = 0
+  while ((await rate.take(2)) === 0) flows++
+  t.equal(flows, 8)
+  t.ok((await rate.take(2)) > 50_000, 'the next flow call waits for the window')
+  t.equal(await rate.take(0), 0, 'an interactive call still takes one of the two slots left')
 })
 
 eachBackend("the shared rate: a pause in the row (another replica's 429) is waited out and reported", async (t, backend) => {

@@ -26,7 +26,8 @@ export function localRate(rate: number, burst: number, clock?: () => number): Ra
     take: (reserve) => {
       const wait = bucket.take(reserve)
       if (wait > 0) return Promise.resolve(wait)
-      const windowWait = window.take()
+      // flow calls leave the window's reserve free too: a full window would hold interactive calls for up to a second
+      const windowWait = window.take(reserve)
       if (windowWait > 0) bucket.refund()
       return Promise.resolve(windowWait)
     },

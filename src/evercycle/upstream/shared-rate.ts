@@ -32,6 +32,8 @@ interface Known {
   tokens: number
   /** No take before then (this.now()): the pause's end, or the window's room. */
   blockedUntil: number
+  /** No take that leaves a reserve (a flow's) before then: the window's room for it. */
+  reserveBlockedUntil: number
 }
 
 /**
@@ -68,7 +70,8 @@ export class SharedRate implements RateSource {
     for (;;) {
       const known = this.estimate()
       if (known !== undefined) {
-        const wait = Math.max(known.blockedUntil - this.now(), known.tokens >= need ? 0 : ((need - known.tokens) * 1000) / this.options.rate)
+        const blockedUntil = reserve > 0 ? Math.max(known.blockedUntil, known.reserveBlockedUntil) : known.blockedUntil
+        const wait = Math.max(blockedUntil - this.now(), known.tokens >= need ? 0 : ((need - known.tokens) * 1000) / this.options.rate)
         if (wait > 0) return Math.max(1, Math.ceil(wait))
         if (known.tokens - this.inFlight < need) {
           await new Promise<void>((resolve) => this.settled.push(resolve))
@@ -110,7 +113,10 @@ export class SharedRate implements RateSource {
     // refilled from when the statement was sent, the estimate stays an upper bound however long the round trip
     // was; an answer to an older statement, landing after a newer one's, would only be staler
     if (this.known === undefined || sent >= this.known.at) {
-      this.known = { at: sent, tokens: result.tokens, blockedUntil: sent + Math.max(result.pausedMs, result.windowMs) }
+      // a window wait a reserving caller (a flow) was told holds back reserving callers only: the window may
+      // still have room for the calls that take its last slots
+      const until = sent + Math.max(result.pausedMs, result.windowMs)
+      this.known = { at: sent, tokens: result.tokens, blockedUntil: reserve > 0 ? sent + result.pausedMs : until, reserveBlockedUntil: until }
     }
     if (result.pausedMs > PAUSE_MARGIN_MS) this.options.onPaused?.(Date.now() + result.pausedMs - PAUSE_MARGIN_MS)
     const stamp = result.stamp
@@ -129,6 +135,6 @@ export class SharedRate implements RateSource {
     if (known === undefined) return undefined
     const now = this.now()
     const tokens = Math.min(this.options.burst, known.tokens + ((now - known.at) * this.options.rate) / 1000)
-    return { at: now, tokens: tokens + 1e-9, blockedUntil: known.blockedUntil }
+    return { at: now, tokens: tokens + 1e-9, blockedUntil: known.blockedUntil, reserveBlockedUntil: known.reserveBlockedUntil }
   }
 }

@@ -16,12 +16,16 @@ export class SlidingWindow {
     this.times = new Float64Array(limit).fill(Number.NEGATIVE_INFINITY)
   }
 
-  /** 0 and the event recorded when it fits; else the milliseconds until it would (nothing recorded). */
-  take(): number {
+  /**
+   * 0 and the event recorded when `1 + reserve` fit (the reserve left for others; clamped to the limit); else
+   * the milliseconds until they would (nothing recorded).
+   */
+  take(reserve = 0): number {
     const now = this.clock()
-    // the oldest of the last `limit` events: once it is a window old, one more fits
-    const oldest = this.times[this.next] as number
-    const wait = oldest + this.windowMs - now
+    // the ring holds the last `limit` events oldest first from `next`: once the `reserve`-th after the oldest
+    // is a window old, 1 + reserve more fit
+    const slot = (this.next + Math.min(Math.max(0, reserve), this.limit - 1)) % this.limit
+    const wait = (this.times[slot] as number) + this.windowMs - now
     if (wait > 0) return Math.ceil(wait)
     this.times[this.next] = now
     this.next = (this.next + 1) % this.limit
