@@ -5,7 +5,7 @@ import { processCpuMs } from './lib/cpu.js'
 import { summarizePaired, type PairedRound } from './lib/paired.js'
 import { gatewayClientHeaders, startGateway, startMinimalProxy, startSimulator } from './lib/targets.js'
 import { envNumber } from './lib/env.js'
-import { run } from './lib/load.js'
+import { distinctUrl, run } from './lib/load.js'
 
 /**
  * `npm run bench:compare -- <B> [<A>]`: CPU per request of two builds measured side by side. A and B run at
@@ -20,6 +20,9 @@ import { run } from './lib/load.js'
  *   COMPARE_SECONDS (15)         length of a window
  *   COMPARE_RATE (3000)          requests per second offered to each build; keep both well below saturation
  *   COMPARE_WARMUP_SECONDS (10)  unmeasured load per start, both builds at full speed
+ *   COMPARE_SAME_URL (0)         1: every request asks the same URL. By default each asks its own (`?n=<id>`):
+ *                                identical concurrent GETs are coalesced by the gateway, which would measure
+ *                                coalescing, not the proxy path
  */
 
 const settings = {
@@ -27,7 +30,8 @@ const settings = {
   rounds: Math.round(envNumber('COMPARE_ROUNDS', 3)),
   seconds: envNumber('COMPARE_SECONDS', 15),
   rate: envNumber('COMPARE_RATE', 3000),
-  warmupSeconds: envNumber('COMPARE_WARMUP_SECONDS', 10)
+  warmupSeconds: envNumber('COMPARE_WARMUP_SECONDS', 10),
+  sameUrl: process.env.COMPARE_SAME_URL === '1'
 }
 const CONNECTIONS = 20
 
@@ -58,7 +62,8 @@ async function start(build: Build, upstream: string): Promise<Running> {
 
 function load(url: string, seconds: number, rate: number | undefined): Promise<autocannon.Result> {
   return run({
-    url: `${url}/api/get-all`,
+    url: settings.sameUrl ? `${url}/api/get-all` : distinctUrl(`${url}/api/get-all`),
+    idReplacement: !settings.sameUrl,
     headers: gatewayClientHeaders,
     connections: CONNECTIONS,
     duration: seconds,

@@ -1,30 +1,13 @@
-import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import { domainError } from '../../src/errors.js'
 import { successEnvelope, upstreamError } from '../../src/evercycle/envelope.js'
 import { HTTP_METHODS, type Operation } from '../../src/evercycle/operation.js'
+import { AbortEmitter } from '../../src/evercycle/upstream/abort-emitter.js'
 import { GatewayErrorSchema, SuccessEnvelopeSchema } from '../../app/gateway-schemas.js'
 
-/** A connection's end, as undici takes a signal: an EventEmitter that emits `abort` once. */
-class ConnectionClosed extends EventEmitter {
-  aborted = false
-
-  constructor() {
-    super()
-    // pipelined requests of one connection can be in flight together; each adds its own listener
-    this.setMaxListeners(0)
-  }
-
-  abort(): void {
-    if (this.aborted) return
-    this.aborted = true
-    this.emit('abort')
-  }
-}
-
-const connectionSignals = new WeakMap<Socket, ConnectionClosed>()
+const connectionSignals = new WeakMap<Socket, AbortEmitter>()
 
 /**
  * Aborted when the client's connection closes: a client that goes away stops paying for its upstream call.
@@ -33,10 +16,10 @@ const connectionSignals = new WeakMap<Socket, ConnectionClosed>()
  * request, which on an EventTarget costs several microseconds. The connection, not the response: a pipelined
  * request's response has no socket yet, and the request's own `close` fires as soon as its body has been read.
  */
-function clientGone(socket: Socket): ConnectionClosed {
+function clientGone(socket: Socket): AbortEmitter {
   let signal = connectionSignals.get(socket)
   if (signal === undefined) {
-    const closed = new ConnectionClosed()
+    const closed = new AbortEmitter()
     signal = closed
     if (socket.destroyed) closed.abort()
     else socket.once('close', () => closed.abort())

@@ -1,4 +1,6 @@
 import tap from 'tap'
+import type { UpstreamSignal } from '../../src/evercycle/client.js'
+import { AbortEmitter } from '../../src/evercycle/upstream/abort-emitter.js'
 import { Coalescer } from '../../src/evercycle/upstream/coalescer.js'
 
 interface Deferred<T> {
@@ -22,8 +24,8 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 
 /** An upstream call the test answers by hand, counting how often it was started and with which signal. */
 function upstream<T>() {
-  const calls: Array<{ answer: Deferred<T>; signal: AbortSignal }> = []
-  const fn = (signal: AbortSignal): Promise<T> => {
+  const calls: Array<{ answer: Deferred<T>; signal: UpstreamSignal }> = []
+  const fn = (signal: UpstreamSignal): Promise<T> => {
     const answer = deferred<T>()
     calls.push({ answer, signal })
     return answer.promise
@@ -189,4 +191,19 @@ tap.test('a signal firing after the answer changes nothing', async (t) => {
   controller.abort()
   t.same(result, { value: 'v', shared: false })
   t.equal(c.inFlight, 0)
+})
+
+tap.test("a waiter's signal may be an emitter (the gateway's per-connection one): it stops that wait only", async (t) => {
+  const c = new Coalescer<string>()
+  const { fn, calls } = upstream<string>()
+  const gone = new AbortEmitter()
+  const leaving = c.run('k', fn, gone)
+  const staying = c.run('k', fn, new AbortEmitter())
+  await settle()
+  gone.abort()
+  await t.rejects(leaving, { name: 'AbortError' })
+  t.equal(calls[0]?.signal.aborted, false, 'the shared call goes on for the waiter left')
+  t.equal(gone.listenerCount('abort'), 0, 'the aborted waiter left no listener behind')
+  calls[0]?.answer.resolve('v')
+  t.same(await staying, { value: 'v', shared: true })
 })

@@ -1,9 +1,12 @@
+import type { UpstreamSignal } from '../client.js'
+import { AbortEmitter, abortReason, onAbort } from './abort-emitter.js'
+
 interface Flight<T> {
   promise: Promise<T>
   /** Callers still waiting (joined and not aborted). */
   waiters: number
   /** Aborted when the last waiter has gone: nobody is left to use the answer. */
-  controller: AbortController
+  controller: AbortEmitter
 }
 
 /**
@@ -28,7 +31,7 @@ export class Coalescer<T> {
     return this.flights.size
   }
 
-  run(key: string, fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<{ value: T; shared: boolean }> {
+  run(key: string, fn: (signal: UpstreamSignal) => Promise<T>, signal?: UpstreamSignal): Promise<{ value: T; shared: boolean }> {
     if (signal?.aborted === true) return Promise.reject(abortReason(signal))
     let flight = this.flights.get(key)
     const shared = flight !== undefined
@@ -38,12 +41,12 @@ export class Coalescer<T> {
     return this.wait(key, flight, shared, signal)
   }
 
-  private start(key: string, fn: (signal: AbortSignal) => Promise<T>): Flight<T> {
-    const controller = new AbortController()
+  private start(key: string, fn: (signal: UpstreamSignal) => Promise<T>): Flight<T> {
+    const controller = new AbortEmitter()
     // fn starts a microtask later, once the flight is registered: a synchronous throw becomes the shared
     // rejection, and the entry is gone before any waiter sees the outcome, so a caller reacting to it starts anew.
     const promise = Promise.resolve()
-      .then(() => fn(controller.signal))
+      .then(() => fn(controller))
       .then(
         (value) => {
           this.forget(key, flight)
@@ -59,24 +62,24 @@ export class Coalescer<T> {
     return flight
   }
 
-  private wait(key: string, flight: Flight<T>, shared: boolean, signal?: AbortSignal): Promise<{ value: T; shared: boolean }> {
+  private wait(key: string, flight: Flight<T>, shared: boolean, signal?: UpstreamSignal): Promise<{ value: T; shared: boolean }> {
     if (signal === undefined) return flight.promise.then((value) => ({ value, shared }))
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
+      const abort = (): void => {
         reject(abortReason(signal))
         if (--flight.waiters > 0) return
         // Nobody is left: later callers must not join a call that is being cancelled.
         this.forget(key, flight)
         flight.controller.abort()
       }
-      signal.addEventListener('abort', onAbort, { once: true })
+      const dispose = onAbort(signal, abort)
       flight.promise.then(
         (value) => {
-          signal.removeEventListener('abort', onAbort)
+          dispose()
           resolve({ value, shared })
         },
         (error: unknown) => {
-          signal.removeEventListener('abort', onAbort)
+          dispose()
           reject(error)
         }
       )
@@ -86,8 +89,4 @@ export class Coalescer<T> {
   private forget(key: string, flight: Flight<T>): void {
     if (this.flights.get(key) === flight) this.flights.delete(key)
   }
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
 }

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream'
 import type { UpstreamResponse, UpstreamSignal } from '../client.js'
 import { toDomainError } from '../client.js'
 import type { Operation } from '../operation.js'
@@ -30,7 +29,7 @@ export interface ReadRequest {
   /** `Cache-Control: no-cache`: fetch, whatever the cache holds (the answer is still stored). */
   bypassCache: boolean
   /** The upstream call, through the budget, aborted when every caller sharing it has gone. */
-  fetch: (signal: AbortSignal) => Promise<UpstreamResponse>
+  fetch: (signal: UpstreamSignal) => Promise<UpstreamResponse>
 }
 
 const KEPT_HEADERS = ['content-type', 'retry-after']
@@ -85,13 +84,7 @@ export class SharedReads {
 
   private async fetchShared(key: string, request: ReadRequest): Promise<BufferedAnswer> {
     const generation = this.cache.generation(request.op.name)
-    const waiter = abortSignal(request.signal)
-    let value: BufferedAnswer
-    try {
-      value = (await this.coalescer.run(`${request.lane}\u0000${key}`, (signal) => readWhole(request.fetch(signal)), waiter.signal)).value
-    } finally {
-      waiter.dispose()
-    }
+    const { value } = await this.coalescer.run(`${request.lane}\u0000${key}`, (signal) => readWhole(request.fetch(signal)), request.signal)
     const settings = request.op.cache
     if (settings !== undefined && value.statusCode === 200) this.cache.set(key, request.op.name, value, settings.ttlMs, settings.staleMs, generation)
     return value
@@ -124,40 +117,25 @@ async function readWhole(pending: Promise<UpstreamResponse>): Promise<BufferedAn
   return { statusCode: res.statusCode, headers, body }
 }
 
-const KEEP = (): void => undefined
-
-/**
- * The gateway's per-connection signal is an EventEmitter (cheaper for undici); the coalescer takes an
- * AbortSignal. The listener goes when the read is over: a keep-alive connection serves many requests, and
- * each would otherwise leave one behind until the connection closed.
- */
-function abortSignal(signal: UpstreamSignal | undefined): { signal: AbortSignal | undefined; dispose: () => void } {
-  if (signal === undefined || signal instanceof AbortSignal) return { signal, dispose: KEEP }
-  const controller = new AbortController()
-  if (signal.aborted) {
-    controller.abort()
-    return { signal: controller.signal, dispose: KEEP }
-  }
-  const abort = (): void => controller.abort()
-  signal.once('abort', abort)
-  return { signal: controller.signal, dispose: () => signal.off('abort', abort) }
-}
-
 /**
  * A buffered answer as a response each caller reads on its own: the body methods the gateway and the flow
- * adapter use (bytes, text, dump, async iteration, destroy) over a copy-free stream of the one buffer.
+ * adapter use (bytes, text, json, dump, destroy, async iteration) over the one buffer, copy-free. No stream is
+ * made: every reader of ours takes the bytes whole or iterates, and a Readable per request was a measurable
+ * part of a read's cost.
  */
 export function replay(answer: BufferedAnswer, cache: CacheOutcome | undefined): UpstreamResponse {
-  const stream = Readable.from(answer.body.length === 0 ? [] : [answer.body])
-  const body = Object.assign(stream, {
-    bytes: async () => new Uint8Array(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength),
-    text: async () => answer.body.toString('utf8'),
-    json: async () => JSON.parse(answer.body.toString('utf8')) as unknown,
-    dump: async () => {
-      stream.destroy()
+  const bytes = answer.body
+  const body = {
+    bytes: async () => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    text: async () => bytes.toString('utf8'),
+    json: async () => JSON.parse(bytes.toString('utf8')) as unknown,
+    dump: async () => undefined,
+    destroy: () => undefined,
+    async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+      if (bytes.length > 0) yield bytes
     }
-  })
+  }
   const headers = cache === undefined ? { ...answer.headers } : { ...answer.headers, 'x-cache': cache }
-  // undici's ResponseData, as far as any reader of ours goes: its body is a stream with these methods
+  // undici's ResponseData, as far as any reader of ours goes: its body's methods and its chunks
   return { statusCode: answer.statusCode, headers, body, trailers: {}, opaque: null, context: {} } as unknown as UpstreamResponse
 }
