@@ -1,7 +1,7 @@
 /**
  * Environment variables the server does not read that are ours all the same, so a name among them is no typo:
  * the `evercycle` CLI's own (src/cli), what Caddy reads from the same `.env` (docker compose hands every line to
- * the gateway too), and the test suite's (docs/testing.md). test/unit/env-names.test.ts keeps this list honest:
+ * the gateway too), the test suite's (docs/testing.md), and the demo's mark on its own server process. test/unit/env-names.test.ts keeps this list honest:
  * it finds every such name the repository reads.
  */
 export const READ_ELSEWHERE: readonly string[] = [
@@ -13,7 +13,8 @@ export const READ_ELSEWHERE: readonly string[] = [
   'FLOWRUNNER_URL',
   'FLOWRUNNER_EMAIL',
   'GATEWAY_UPSTREAMS',
-  'FLOWRUNNER_TEST_DATABASE_URL'
+  'FLOWRUNNER_TEST_DATABASE_URL',
+  'EVERCYCLE_DEMO_SERVER'
 ]
 
 /**

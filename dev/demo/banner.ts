@@ -104,7 +104,7 @@ function flowRunner(f: BannerFacts, setup: DemoSetup): string[] {
     `Run it (paste into a shell in this directory): at least ${DEMO_INPUT.min_assets} active asset, so the webhook receiver prints a delivery:`,
     `  export TOKEN=$(curl -s -X POST ${f.base}/api/v1/auth/login ${jsonBody} -d '{"username":"${f.adminEmail}","password":"${f.adminPassword}"}' | ${field('token')})`,
     `  export EXEC=$(curl -s -X POST ${f.base}/api/v1/flows/${setup.flowId}/run ${auth} ${jsonBody} -d '${JSON.stringify({ input: DEMO_INPUT })}' | ${field('execution_id')})`,
-    'watch it over WebSocket (a late subscriber gets the current status, then the rest; the socket closes when it ends):',
+    'watch it over WebSocket (a late subscriber first gets each node already done and the current status, then the rest; the socket closes when it ends):',
     `  ${watch}`,
     `  websocat -H "Authorization: Bearer $TOKEN" ${wsBase}/ws/executions/$EXEC    # if you have websocat`,
     'read its result and logs:',
@@ -112,7 +112,7 @@ function flowRunner(f: BannerFacts, setup: DemoSetup): string[] {
     `  curl -s "${f.base}/api/v1/executions/$EXEC/logs?limit=100" ${auth}`,
     `run and watch in one go, taking the other branch: ${afterCreate} assets are active after the create line above`,
     `(${f.activeAssets} without it), fewer than ${minAssets}: no webhook. A run this short may be over before the socket opens,`,
-    'and then you get its status and final message:',
+    'and then you get its nodes, its status and its final message at once:',
     `  export EXEC=$(curl -s -X POST ${f.base}/api/v1/flows/${setup.flowId}/run ${auth} ${jsonBody} -d '{"input":{"min_assets":${minAssets}}}' | ${field('execution_id')}) && ${watch}`,
     ''
   ]

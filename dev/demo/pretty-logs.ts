@@ -3,8 +3,6 @@ import { once } from 'node:events'
 import { constants } from 'node:os'
 import { createInterface } from 'node:readline'
 
-/** Set in the demo's own process, which the supervisor starts. */
-const CHILD = 'EVERCYCLE_DEMO_SERVER'
 
 type Prettify = (log: object) => string
 
@@ -37,7 +35,8 @@ function render(line: string, prettify: Prettify): string {
  * Resolves true in the parent once the child has ended, with its exit code set.
  */
 export async function superviseWithPrettyLogs(): Promise<boolean> {
-  if (process.env[CHILD] === '1') {
+  // set in the demo's own process, which the supervisor starts
+  if (process.env.EVERCYCLE_DEMO_SERVER === '1') {
     // a parent that goes, even killed, closes this pipe: stop too rather than hold the ports
     process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM'))
     process.stdin.resume()
@@ -46,7 +45,7 @@ export async function superviseWithPrettyLogs(): Promise<boolean> {
   const prettify = await prettifier()
   if (prettify === undefined) return false
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    env: { ...process.env, [CHILD]: '1' },
+    env: { ...process.env, EVERCYCLE_DEMO_SERVER: '1' },
     stdio: ['pipe', 'pipe', 'inherit'],
     // its own process group: Ctrl-C reaches the parent only, which passes it on once (a second SIGINT makes
     // the server exit without draining)

@@ -109,6 +109,7 @@ t.test('the demo: pretty logs, then the banner, whose lines hold in the order pr
   t.ok(out.indexOf('Server listening at') >= 0 && out.indexOf('Server listening at') < bannerAt, 'the banner comes after the server listens')
   t.ok(out.lastIndexOf('request completed') < bannerAt, 'and after the setup requests\' logs')
   t.notMatch(out, /^\{"level"/m, 'no raw JSON log lines')
+  t.notMatch(out, /WARN: unknown environment variable/, "the demo's own variables are known settings' neighbours, not typos")
   t.match(out, /^\[[\d:.]+\] INFO: Server listening at/m, 'pretty log lines')
 
   // the CLI lines: straight to the demo's simulator, not https://api.evercycle.io
