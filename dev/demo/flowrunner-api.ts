@@ -1,4 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici'
+import type { FlowDetail, FlowSummary, RunReply, TokenReply as Login } from '../../src/cli/flows/types.js'
+
+export type { FlowDetail, FlowSummary, Login, RunReply }
 
 /**
  * A small client for FlowRunner's HTTP API, used by the demo (to set itself up through the real API, as a user
@@ -17,35 +20,10 @@ export class ApiError extends Error {
   }
 }
 
-export interface Login {
-  token: string
-  expires_at: string
-  account_id: string
-}
-
-export interface FlowSummary {
-  id: string
-  name: string
-  description?: string
-  version: string
-  tags: string[]
-}
-
-export interface FlowDetail extends FlowSummary {
-  definition: string
-}
-
 export interface SecretInfo {
   key: string
   created_at: string
   updated_at: string
-}
-
-export interface RunReply {
-  execution_id: string
-  flow_id: string
-  status: string
-  created_at: string
 }
 
 /** How an execution's children stand (those of its last node that started any). */
