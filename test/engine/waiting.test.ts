@@ -89,7 +89,8 @@ nodes:
 
     const live = await watch(address, id, token)
     t.same(await live.closed, { code: 1000, reason: 'execution finished' })
-    t.match(live.messages[0], { type: 'execution_update', status: 'waiting', node_id: 'pause', node_type: 'delay' }, 'the state on joining names the delay node')
+    t.match(live.messages[0], { type: 'node_completed', node_id: 'start' }, 'on joining: the node already done')
+    t.match(live.messages[1], { type: 'execution_update', status: 'waiting', node_id: 'pause', node_type: 'delay' }, 'then the state, naming the delay node')
     const logged = live.messages.findIndex((m) => m.type === 'log' && m.message === 'Node completed' && m.node_id === 'pause')
     const completed = live.messages.findIndex((m) => m.type === 'node_completed' && m.node_id === 'pause')
     t.ok(logged > 0 && completed > logged, 'the delay completes after the socket joined: its log line, then node_completed')
