@@ -1,7 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici'
-import type { FlowDetail, FlowSummary, RunReply, TokenReply as Login } from '../../src/cli/flows/types.js'
+import type { FlowDetail, FlowSummary, LogLine, RunReply, SecretInfo, TokenReply as Login } from '../../src/cli/flows/types.js'
 
-export type { FlowDetail, FlowSummary, Login, RunReply }
+export type { FlowDetail, FlowSummary, Login, LogLine, RunReply, SecretInfo }
 
 /**
  * A small client for FlowRunner's HTTP API, used by the demo (to set itself up through the real API, as a user
@@ -18,12 +18,6 @@ export class ApiError extends Error {
   ) {
     super(`${method} ${path} answered ${status}: ${body.slice(0, 500)}`)
   }
-}
-
-export interface SecretInfo {
-  key: string
-  created_at: string
-  updated_at: string
 }
 
 /** How an execution's children stand (those of its last node that started any). */
@@ -75,15 +69,6 @@ export interface TriggerInfo {
 
 /** An entry of `GET /api/v1/executions`. */
 export type ExecutionSummary = Omit<ExecutionReply, 'input' | 'result' | 'children'>
-
-export interface LogLine {
-  timestamp: string
-  level: string
-  message: string
-  node_id: string | null
-  node_type: string | null
-  data: unknown
-}
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
