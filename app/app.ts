@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import appConfig from '../plugins/app-config.js'
 import clusterEvents from '../plugins/cluster-events.js'
+import consolePages from '../plugins/console.js'
 import corsPolicy from '../plugins/cors-policy.js'
 import db from '../plugins/db.js'
 import endpointRegistry from '../plugins/endpoint-registry.js'
@@ -52,6 +53,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(metrics)
   await fastify.register(loadShedding)
   await fastify.register(swagger)
+  // the web console's static files (built by `npm run build`), over the same public APIs
+  await fastify.register(consolePages)
   // the database and the master key come first: with DATABASE_URL the token store and rate limits live there
   await fastify.register(db)
   await fastify.register(secretVault)

@@ -98,6 +98,9 @@ function headerHook(headers: HeaderList, hsts: boolean): onRequestHookHandler {
  */
 export const documentHeaders: onRequestHookHandler = headerHook(securityHeaders(DOCUMENT_OPTIONS), false)
 
+/** The document set without its CSP, for a page that sends its own (the console's, with a per-request nonce). */
+export const DOCUMENT_HEADERS_WITHOUT_CSP: HeaderList = securityHeaders({ ...DOCUMENT_OPTIONS, contentSecurityPolicy: false })
+
 export default fp(
   async (app) => {
     // before routing-dependent hooks: 404s, errors and CORS preflights carry them too
