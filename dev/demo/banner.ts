@@ -55,6 +55,7 @@ function intro(f: BannerFacts): string[] {
     'Evercycle gateway demo',
     `  gateway         ${f.base}`,
     `  API docs        ${f.base}/docs`,
+    `  console         ${f.base}/console/  (log in as ${f.adminEmail} / ${f.adminPassword})`,
     `  simulator       ${f.simUrl}  (stands in for https://api.evercycle.io; ${f.activeAssets} of its assets are active)`,
     `  Evercycle user  ${DEMO_USERNAME} / ${DEMO_PASSWORD}`,
     `  API key         ${f.demoKey}  (scripts; acts as the service identity)`,
