@@ -38,6 +38,31 @@ const UpdateBody = Type.Object(
   { additionalProperties: false, minProperties: 1 }
 )
 
+const ValidateBody = Type.Object({ definition: Definition }, { additionalProperties: false })
+
+const ValidNode = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  next: Type.Record(Type.String(), Type.String(), { description: 'Action name to node id' })
+})
+
+const ValidateReply = Type.Object({
+  valid: Type.Literal(true, { description: 'Always true here: an invalid definition is answered 422, as a save would be' }),
+  name: Type.String({ description: 'metadata.name' }),
+  description: Type.String({ description: "metadata.description ('' when absent)" }),
+  version: Type.Union([Type.String(), Type.Null()], { description: 'metadata.version' }),
+  start: Type.String({ description: 'The start node, as resolved (metadata.start, else `start`, else the one entry point)' }),
+  nodes: Type.Array(ValidNode, { description: 'In the order the definition lists them' }),
+  triggers: Type.Array(Type.Object({ id: Type.String(), type: Type.String() }))
+})
+
+/**
+ * The console validates as its user types (debounced): generous for a person, but each check parses up to
+ * 256 KiB of YAML on the event loop, so one account cannot loop on it. Counted per account (the session hook
+ * runs before the route's own), so colleagues behind one proxy address do not share a limit.
+ */
+const VALIDATE_RATE = { max: 120, timeWindow: 60_000 }
+
 const ListQuery = Type.Object({ tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), ...PageQuery }, { additionalProperties: false })
 
 const ListReply = Type.Object({ flows: Type.Array(FlowSchema), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() })
@@ -93,6 +118,33 @@ const flows: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const flow = await app.flows.create(principalOf(request), request.body)
       return reply.code(201).send(flowReply(flow))
+    }
+  )
+
+  // a static path: find-my-way prefers it to `/flows/:id`, and there is no POST `/flows/:id` to shadow
+  app.post(
+    '/flows/validate',
+    {
+      config: { rateLimit: { ...VALIDATE_RATE, keyGenerator: (request) => request.flowSession?.account.id ?? request.ip } },
+      schema: {
+        tags: ['flowrunner'],
+        summary: 'Check a flow definition as creating it would, saving nothing',
+        description: 'Answers 422 with the very error POST /flows would give for the same definition (details: field, reason, line, column, errors).',
+        body: ValidateBody,
+        response: { 200: ValidateReply, ...errors(400, 401, 422, 429) }
+      }
+    },
+    async (request) => {
+      const spec = app.flows.validate(principalOf(request), request.body.definition)
+      return {
+        valid: true as const,
+        name: spec.metadata.name,
+        description: spec.metadata.description ?? '',
+        version: spec.metadata.version ?? null,
+        start: spec.start,
+        nodes: Object.entries(spec.nodes).map(([id, node]) => ({ id, type: node.type, next: node.next })),
+        triggers: (spec.triggers ?? []).map((trigger) => ({ id: trigger.id, type: trigger.type }))
+      }
     }
   )
 

@@ -95,6 +95,14 @@ export class FlowService {
     return (await new AccountsRepository(this.db).findById(flow.accountId))?.role ?? 'user'
   }
 
+  /**
+   * What create would make of a definition, saving nothing: the same checks as the actor's own create, so
+   * an editor's verdict and the save's never differ (the same 422 when invalid).
+   */
+  validate(actor: Principal, definition: string): FlowSpec {
+    return parse(definition, this.validationFor(actor.role))
+  }
+
   async create(actor: Principal, input: FlowInput): Promise<Flow> {
     const spec = parse(input.definition, this.validationFor(actor.role))
     return this.repo.create(`flow-${randomUUID()}`, actor.id, {
