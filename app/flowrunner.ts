@@ -4,6 +4,7 @@ import v1Accounts from '../routes/v1/accounts.js'
 import v1Auth from '../routes/v1/auth.js'
 import v1Executions from '../routes/v1/executions.js'
 import v1Flows from '../routes/v1/flows.js'
+import v1GatewayStatus from '../routes/v1/gateway-status.js'
 import v1Hooks from '../routes/v1/hooks.js'
 import v1Secrets from '../routes/v1/secrets.js'
 import v1Triggers from '../routes/v1/triggers.js'
@@ -61,6 +62,7 @@ async function v1(app: FastifyInstance): Promise<void> {
   await app.register(v1Secrets)
   await app.register(v1Flows)
   await app.register(v1Triggers)
+  await app.register(v1GatewayStatus)
   // no session: the hook id (and a signature) authenticate; its own JSON parser keeps the raw body
   await app.register(v1Hooks)
 }

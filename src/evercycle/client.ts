@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks'
 import { domainError, isDomainError, type DomainError } from '../errors.js'
 import type { AuthenticationResult, TokenSet } from './tokens.js'
 import type { HttpMethod } from './operation.js'
+import { answeredFailure, transportFailure, type UpstreamFailure } from './upstream/upstream-activity.js'
 
 /**
  * What aborts an upstream call: an AbortSignal, or (as undici also takes) an EventEmitter that emits `abort`
@@ -35,6 +36,8 @@ export interface UpstreamObserver {
   exchange(operation: string, outcome: string, seconds: number): void
   /** A sign-in or refresh once its answer was read: whether it yielded tokens. */
   authentication(kind: 'signin' | 'refresh', ok: boolean): void
+  /** A call answered 4xx/5xx or not at all (a call its own caller aborted is none). */
+  failed?(failure: UpstreamFailure): void
 }
 
 export type UpstreamResponse = Dispatcher.ResponseData
@@ -46,6 +49,9 @@ export interface EvercycleClientOptions {
   /** Told of every exchange and sign-in (the metrics); without one, nothing is timed. */
   observer?: UpstreamObserver | undefined
 }
+
+/** Evercycle's sign-in and refresh, by the operation name the observer is told (fixed paths: no values in them). */
+export const AUTH_PATHS = { 'auth.signin': '/v1/auth/signin', 'auth.refresh': '/v1/auth/refresh' } as const
 
 const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'])
 
@@ -97,12 +103,17 @@ export class EvercycleClient {
       }
     } catch (err) {
       if (observer !== undefined) {
-        const outcome = req.signal?.aborted === true ? 'aborted' : isDomainError(err) ? err.code : 'error'
+        const aborted = req.signal?.aborted === true
+        const outcome = aborted ? 'aborted' : isDomainError(err) ? err.code : 'error'
         observer.exchange(req.operation ?? 'unknown', outcome, (performance.now() - started) / 1000)
+        if (!aborted) observer.failed?.(transportFailure(req, toDomainError(err)))
       }
       throw err
     }
-    observer?.exchange(req.operation ?? 'unknown', String(res.statusCode), (performance.now() - started) / 1000)
+    if (observer !== undefined) {
+      observer.exchange(req.operation ?? 'unknown', String(res.statusCode), (performance.now() - started) / 1000)
+      if (res.statusCode >= 400) observer.failed?.(answeredFailure(req, res.statusCode))
+    }
     return res
   }
 
@@ -120,11 +131,11 @@ export class EvercycleClient {
   }
 
   signIn(username: string, password: string, requestId?: string): Promise<AuthenticationResult> {
-    return this.observedAuthCall('signin', '/v1/auth/signin', { username, password }, requestId)
+    return this.observedAuthCall('signin', AUTH_PATHS['auth.signin'], { username, password }, requestId)
   }
 
   refresh(refreshToken: string, requestId?: string): Promise<AuthenticationResult> {
-    return this.observedAuthCall('refresh', '/v1/auth/refresh', { refreshToken }, requestId)
+    return this.observedAuthCall('refresh', AUTH_PATHS['auth.refresh'], { refreshToken }, requestId)
   }
 
   close(): Promise<void> {

@@ -2,7 +2,7 @@ import type { Logger } from '../util/logger.js'
 import { domainError, isDomainError } from '../errors.js'
 import type { EvercycleClient } from './client.js'
 import { identityKind, SERVICE_IDENTITY, type TokenStore } from './token-store.js'
-import { isUsable, tokenSetFrom, type TokenSet } from './tokens.js'
+import { isUsable, refreshDueAt, tokenSetFrom, type TokenSet } from './tokens.js'
 
 export interface Credentials {
   username: string
@@ -31,6 +31,22 @@ export interface TokenEvents {
   failures: number
   /** Callers that joined a renewal already in flight instead of starting one (single-flight at work). */
   waiters: number
+}
+
+/** What a status page may show of an identity's tokens: times and states, never a token. */
+export interface TokenStatus {
+  /** A set is held and has not expired (past its refresh time it is still valid; the next call renews it). */
+  signedIn: boolean
+  /** Epoch ms; undefined without a set. */
+  expiresAt: number | undefined
+  /** When the held set was obtained, by sign-in or refresh (epoch ms). */
+  obtainedAt: number | undefined
+  /** From then on the next call renews the set first (`isUsable`); nothing renews it on a timer. */
+  refreshDueAt: number | undefined
+  /** A renewal is in flight in this process. */
+  renewing: boolean
+  /** The service identity's sign-in back-off after a refusal: no sign-in is tried before then (epoch ms). */
+  signInBlockedUntil: number | undefined
 }
 
 /**
@@ -75,6 +91,19 @@ export class TokenManager {
   async peek(identity: string = SERVICE_IDENTITY): Promise<TokenSet | undefined> {
     const current = await this.store.get(identity)
     return current !== undefined && isUsable(current, this.options.skewMs) ? current : undefined
+  }
+
+  async status(identity: string = SERVICE_IDENTITY, now = Date.now()): Promise<TokenStatus> {
+    const current = await this.store.get(identity)
+    const blocked = identity === SERVICE_IDENTITY && this.signInBlockedUntil > now ? this.signInBlockedUntil : undefined
+    return {
+      signedIn: current !== undefined && current.expiresAt > now,
+      expiresAt: current?.expiresAt,
+      obtainedAt: current?.obtainedAt,
+      refreshDueAt: current === undefined ? undefined : refreshDueAt(current, this.options.skewMs),
+      renewing: this.inflight.has(identity),
+      signInBlockedUntil: blocked
+    }
   }
 
   /**

@@ -57,7 +57,11 @@ export function tokenSetFrom(result: AuthenticationResult, previousRefreshToken?
  * would make every freshly refreshed token look expired and every call refresh again.
  */
 export function isUsable(tokens: TokenSet, skewMs: number, now = Date.now()): boolean {
+  return refreshDueAt(tokens, skewMs) > now
+}
+
+/** The moment (epoch ms) from which `isUsable` says no, so the next call renews the set first. */
+export function refreshDueAt(tokens: TokenSet, skewMs: number): number {
   const lifetime = tokens.expiresAt - tokens.obtainedAt
-  const margin = Math.min(skewMs, Math.max(0, lifetime / 2))
-  return tokens.expiresAt > now + margin
+  return tokens.expiresAt - Math.min(skewMs, Math.max(0, lifetime / 2))
 }

@@ -192,3 +192,24 @@ tap.test('options out of range are refused', async (t) => {
   t.throws(() => new CircuitBreaker({ failures: 1, windowMs: 1, cooldownMs: -1 }), RangeError)
   t.throws(() => new CircuitBreaker({ failures: 1, windowMs: Number.NaN, cooldownMs: 1 }), RangeError)
 })
+
+tap.test('snapshot: the run toward opening, then when it opened and when it will probe', async (t) => {
+  const { b, time } = breaker({ windowMs: 5_000 })
+  t.same(b.snapshot(), { state: 'closed', openedAt: undefined, probeAt: undefined, consecutiveFailures: 0 })
+  fail(b, 2)
+  t.equal(b.snapshot().consecutiveFailures, 2)
+  time.now += 6_000
+  t.equal(b.snapshot().consecutiveFailures, 0, 'failures older than the window no longer count')
+  fail(b, 3)
+  const openedAt = time.now
+  t.same(b.snapshot(), { state: 'open', openedAt, probeAt: openedAt + 10_000, consecutiveFailures: 0 })
+  time.now += 10_000
+  t.same(b.admit(), { kind: 'call', probe: true })
+  t.same(b.snapshot(), { state: 'half_open', openedAt, probeAt: undefined, consecutiveFailures: 0 }, 'the probe is out')
+  b.failure(true)
+  t.same(b.snapshot(), { state: 'open', openedAt, probeAt: time.now + 10_000, consecutiveFailures: 0 }, 'a failed probe keeps the outage start')
+  time.now += 10_000
+  b.admit()
+  b.success(true)
+  t.same(b.snapshot(), { state: 'closed', openedAt: undefined, probeAt: undefined, consecutiveFailures: 0 })
+})

@@ -8,6 +8,17 @@ export type Admission = { kind: 'call'; probe: boolean } | { kind: 'open'; retry
  */
 export const HALF_OPEN_RETRY_MS = 1000
 
+/** What a status page shows: read-only, computed on demand. */
+export interface BreakerSnapshot {
+  state: BreakerState
+  /** When it last left `closed` (epoch ms): the outage's start, which failed probes do not move. */
+  openedAt: number | undefined
+  /** While open: when the next call will be let through as the probe (epoch ms). */
+  probeAt: number | undefined
+  /** While closed: the run of consecutive failures within the window, toward `failures`. */
+  consecutiveFailures: number
+}
+
 export interface CircuitBreakerOptions {
   /** Consecutive failures, all within `windowMs` of the latest, that open the breaker. */
   failures: number
@@ -29,6 +40,7 @@ export class CircuitBreaker {
   /** Times of the current run of consecutive failures, at most `failures` of them. */
   private run: number[] = []
   private openUntil = 0
+  private openedAt = 0
   private readonly clock: () => number
 
   constructor(private readonly options: CircuitBreakerOptions) {
@@ -47,6 +59,17 @@ export class CircuitBreaker {
     if (this.current === 'half_open') return HALF_OPEN_RETRY_MS
     if (this.current === 'open') return Math.max(0, this.openUntil - this.clock())
     return 0
+  }
+
+  snapshot(): BreakerSnapshot {
+    const now = this.clock()
+    const closed = this.current === 'closed'
+    return {
+      state: this.current,
+      openedAt: closed ? undefined : this.openedAt,
+      probeAt: this.current === 'open' ? this.openUntil : undefined,
+      consecutiveFailures: closed ? this.run.filter((at) => now - at <= this.options.windowMs).length : 0
+    }
   }
 
   admit(): Admission {
@@ -89,6 +112,7 @@ export class CircuitBreaker {
   }
 
   private open(now: number): void {
+    if (this.current === 'closed') this.openedAt = now
     this.openUntil = now + this.options.cooldownMs
     this.move('open')
   }
