@@ -137,9 +137,9 @@ t.test('the demo: pretty logs, then the banner, whose lines hold in the order pr
   const page = await request(`${base}/console/`)
   t.equal(page.statusCode, 200, 'the console is served')
   t.match(await page.body.text(), '<div id="app">')
-  const login = await request(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: consoleLine[2], password: consoleLine[3] }) })
-  t.equal(login.statusCode, 200, "the console's login is the FlowRunner admin's")
-  await login.body.dump()
+  const adminLogin = await request(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: consoleLine[2], password: consoleLine[3] }) })
+  t.equal(adminLogin.statusCode, 200, "the console's login is the FlowRunner admin's")
+  await adminLogin.body.dump()
   const key = (/x-api-key: (\S+)'/.exec(out) as RegExpExecArray)[1] as string
   const send = async (method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: unknown): Promise<Record<string, unknown>> => {
     const res = await request(`${base}${url}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) })
