@@ -165,7 +165,7 @@ function AccountTable({ accounts, meId, onDone }: { accounts: Account[]; meId: s
     <>
       <ErrorAlert message={error} />
       <div class="table-wrap">
-        <table aria-labelledby="accounts-heading">
+        <table class="admin-table" aria-labelledby="accounts-heading">
           <thead>
             <tr>
               <th scope="col">Name</th>

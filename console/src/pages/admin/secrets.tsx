@@ -180,7 +180,7 @@ function SecretTable({ accountId, secrets, onDone }: { accountId: string; secret
     <>
       <ErrorAlert message={error} />
       <div class="table-wrap">
-        <table aria-labelledby="secrets-heading">
+        <table class="admin-table" aria-labelledby="secrets-heading">
           <thead>
             <tr>
               <th scope="col">Key</th>
