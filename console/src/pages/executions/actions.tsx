@@ -68,8 +68,10 @@ export interface RerunFormProps {
 
 /** Re-runs an ended execution from where it failed or from a chosen node, on its revision or the latest. */
 export function RerunForm({ id, status, revision, nodes }: RerunFormProps) {
-  // a completed execution has nothing that failed (unless a foreach's items did): its first node is the likely wish
-  const [from, setFrom] = useState(status === 'completed' && nodes[0] !== undefined ? nodes[0] : 'failed')
+  const [chosen, setFrom] = useState<string | undefined>(undefined)
+  // a completed execution has nothing that failed (unless a foreach's items did): its first node is the likely
+  // wish; the nodes may arrive after the form, so the default follows them until someone chooses
+  const from = chosen ?? (status === 'completed' && nodes[0] !== undefined ? nodes[0] : 'failed')
   const [version, setVersion] = useState<'pinned' | 'latest'>('pinned')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>(undefined)

@@ -16,7 +16,7 @@ const COUNTS: ReadonlyArray<keyof Omit<ChildCounts, 'total'>> = ['completed', 'f
 export interface ChildrenSectionProps {
   parentId: string
   counts: ChildCounts
-  /** While the parent goes on its children move without any event on its socket: both are polled. */
+  /** While the parent goes on, its children move without any event on its socket: the parent is polled. */
   live: boolean
   onPoll: () => void
 }
@@ -25,14 +25,13 @@ export interface ChildrenSectionProps {
 export function ChildrenSection({ parentId, counts, live, onPoll }: ChildrenSectionProps) {
   const [status, setStatus] = useState('')
   const [offset, setOffset] = useState(0)
+  // the parent's counts move when any child does: the list is read again then, and only then
+  const moved = COUNTS.map((k) => counts[k]).join(',')
   const list = useAsync(
     (signal) => api<ExecutionsReply>('GET', '/api/v1/executions', { query: { parent_id: parentId, status, limit: LIMIT, offset }, signal }),
-    [parentId, status, offset]
+    [parentId, status, offset, moved]
   )
-  usePoll(live, POLL_MS, () => {
-    onPoll()
-    list.reload()
-  })
+  usePoll(live, POLL_MS, onPoll)
   const done = counts.completed + counts.failed + counts.cancelled
   return (
     <section aria-labelledby="children-title">
