@@ -73,6 +73,18 @@ export async function login(email: string, password: string): Promise<void> {
   start({ ...partial, account })
 }
 
+/**
+ * Logs in again as the signed-in account (a password change revokes every earlier token) without leaving the
+ * page: the session keeps its account and only its token changes.
+ */
+export async function renewWithPassword(email: string, password: string): Promise<void> {
+  const s = session.get()
+  const t = await api<TokenReply>('POST', '/api/v1/auth/login', { body: { username: email, password }, anonymous: true })
+  issuedAt = Date.now()
+  if (s === undefined || s.account.id !== t.account_id) return login(email, password)
+  start({ ...s, token: t.token, expiresAt: Date.parse(t.expires_at) })
+}
+
 async function fetchAccount(id: string, token: string): Promise<Account> {
   const res = await fetch(`/api/v1/accounts/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, cache: 'no-store' })
   if (!res.ok) throw new Error(`Could not read your account (${res.status})`)

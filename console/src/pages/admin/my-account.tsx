@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { api } from '../../api/client.js'
 import { messageOf } from '../../api/errors.js'
 import type { Account } from '../../api/types.js'
-import { login, session, updateAccount } from '../../auth/session.js'
+import { renewWithPassword, session, updateAccount } from '../../auth/session.js'
 import type { Match } from '../../router.js'
 import { createStore, useStore } from '../../store.js'
 import { ErrorAlert, Notice } from '../../ui/alert.js'
@@ -100,7 +100,7 @@ function PasswordForm({ me, onDone }: { me: Account; onDone: (message: string) =
     setNext('')
     setAgain('')
     try {
-      await login(me.email, next)
+      await renewWithPassword(me.email, next)
     } catch (err) {
       setError(`Your password is changed, but logging in again failed: ${messageOf(err)}`)
       setBusy(false)

@@ -118,7 +118,7 @@ function CreateSecret({ accountId, onDone }: { accountId: string; onDone: (key: 
             required
             pattern="[A-Za-z_][A-Za-z0-9_]{0,127}"
             title="Letters, digits and _, not starting with a digit"
-            autocomplete="off"
+            autocomplete="new-password"
             spellcheck={false}
             value={key}
             onInput={(e) => setKey(e.currentTarget.value)}
@@ -129,7 +129,7 @@ function CreateSecret({ accountId, onDone }: { accountId: string; onDone: (key: 
           <input
             name="value"
             type="password"
-            autocomplete="off"
+            autocomplete="new-password"
             required
             minLength={MIN_VALUE}
             aria-describedby="new-secret-hint"
@@ -248,7 +248,7 @@ function ReplaceValue({ secretKey, busy, onSave, onCancel }: { secretKey: string
         New value of {secretKey}
         <input
           type="password"
-          autocomplete="off"
+          autocomplete="new-password"
           required
           minLength={MIN_VALUE}
           autoFocus
