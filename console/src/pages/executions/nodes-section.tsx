@@ -1,19 +1,9 @@
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useMemo, useState } from 'preact/hooks'
 import { FlowGraph, type FlowGraphData, type NodeStatus } from '../../graph/flow-graph.js'
 import { duration, pretty } from '../../ui/format.js'
 import { StatusBadge } from '../../ui/status.js'
 import type { NodeRow } from './node-rows.js'
-
-/** Now, moving on each second while `active`: a running node's time so far. */
-function useNow(active: boolean): number {
-  const [now, setNow] = useState(Date.now())
-  useEffect(() => {
-    if (!active) return
-    const timer = setInterval(() => setNow(Date.now()), 1_000)
-    return () => clearInterval(timer)
-  }, [active])
-  return now
-}
+import { useNow } from './use-now.js'
 
 function timeOf(row: NodeRow, now: number): string {
   if (row.since !== undefined) return `${duration(Math.max(0, now - row.since))} so far`

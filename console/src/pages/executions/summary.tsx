@@ -1,8 +1,10 @@
 import type { ExecutionDetail, ExecutionStatus } from '../../api/types.js'
+import { FINAL_STATUSES } from '../../live/execution-state.js'
 import { href } from '../../router.js'
 import { when, pretty } from '../../ui/format.js'
 import { StatusBadge } from '../../ui/status.js'
 import { elapsed, ExecutionLink } from './executions-table.js'
+import { useNow } from './use-now.js'
 
 function TriggerText({ e }: { e: ExecutionDetail }) {
   if (e.trigger === null) return <>{e.parent_id === null ? 'Run through the API' : 'Started by its parent'}</>
@@ -12,6 +14,12 @@ function TriggerText({ e }: { e: ExecutionDetail }) {
       {e.trigger.tick === undefined ? null : <> (tick {when(e.trigger.tick)})</>}
     </>
   )
+}
+
+/** Its duration, counting on each second while it runs (a small component: the page around it stays put). */
+function Elapsed({ e, status }: { e: ExecutionDetail; status: ExecutionStatus }) {
+  const now = useNow(e.duration === null && e.started_at !== null && !FINAL_STATUSES.has(status))
+  return <>{elapsed({ ...e, status }, now)}</>
 }
 
 export interface SummaryProps {
@@ -43,7 +51,9 @@ export function Summary({ execution: e, status, flowName }: SummaryProps) {
         <dt>Completed</dt>
         <dd>{when(e.completed_at)}</dd>
         <dt>Duration</dt>
-        <dd>{elapsed({ ...e, status })}</dd>
+        <dd>
+          <Elapsed e={e} status={status} />
+        </dd>
         <dt>Trigger</dt>
         <dd>
           <TriggerText e={e} />
