@@ -3,12 +3,15 @@ import { AccountsPage } from './pages/admin/accounts.js'
 import { GatewayPage } from './pages/admin/gateway.js'
 import { MyAccountPage } from './pages/admin/my-account.js'
 import { SecretsPage } from './pages/admin/secrets.js'
-import { ExecutionPage } from './pages/executions/view.js'
 import { ExecutionsPage } from './pages/executions/list.js'
-import { FlowEditorPage } from './pages/flows/editor.js'
 import { FlowsPage } from './pages/flows/list.js'
-import { FlowVersionsPage } from './pages/flows/versions.js'
 import type { Match } from './router.js'
+import { lazyPage } from './ui/lazy-page.js'
+
+// the pages with CodeMirror or the graph load on first use
+const FlowEditorPage = lazyPage(async () => (await import('./pages/flows/editor.js')).FlowEditorPage)
+const FlowVersionsPage = lazyPage(async () => (await import('./pages/flows/versions.js')).FlowVersionsPage)
+const ExecutionPage = lazyPage(async () => (await import('./pages/executions/view.js')).ExecutionPage)
 
 export interface Route {
   pattern: string
