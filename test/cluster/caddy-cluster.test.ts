@@ -126,6 +126,19 @@ http://127.0.0.1:${caddyPort} {
     for (const r of [b, c]) t.equal((await fetch(`${r.url}/api/get-all`, { headers: { cookie } })).status, 200)
   })
 
+  t.test('the console through Caddy: every replica serves the same build, and each asset it names', async (t) => {
+    const pages = await Promise.all([1, 2, 3].map(async () => {
+      const res = await fetch(`${front}/console/`)
+      t.equal(res.status, 200)
+      t.match(res.headers.get('content-security-policy') ?? '', /style-src 'self' 'nonce-/)
+      return (await res.text()).replace(/name="csp-nonce" content="[^"]*"/, '')
+    }))
+    t.equal(new Set(pages).size, 1, 'one document but for its nonce, whichever replica answered')
+    const assets = [...(pages[0] ?? '').matchAll(/(?:src|href)="(\/console\/assets\/[^"]+)"/g)].map((m) => m[1] ?? '')
+    t.ok(assets.length >= 2, 'a script and a stylesheet')
+    for (const asset of assets) for (const r of [a, b, c]) t.equal((await fetch(`${r.url}${asset}`)).status, 200, `${asset} on ${r.url}`)
+  })
+
   const login = await json(await fetch(`${a.url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
