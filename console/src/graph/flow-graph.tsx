@@ -112,7 +112,7 @@ function Node({ node, lines, start, status, selected, onSelect }: NodeProps) {
   return (
     <g
       class={classes.filter(Boolean).join(' ')}
-      tabIndex={0}
+      tabindex={0}
       role={select === undefined ? 'img' : 'button'}
       aria-label={lines.map((l) => l.text).join(', ')}
       aria-pressed={select === undefined ? undefined : selected}

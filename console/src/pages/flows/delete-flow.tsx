@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { messageOf } from '../../api/errors.js'
 import { navigate } from '../../router.js'
 import { ErrorAlert } from '../../ui/alert.js'
@@ -9,6 +9,15 @@ export function DeleteFlow({ flowId, name }: { flowId: string; name: string }) {
   const [confirming, setConfirming] = useState(false)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string>()
+  const keep = useRef<HTMLButtonElement>(null)
+  const ask = useRef<HTMLButtonElement>(null)
+  const asked = useRef(false)
+  // Focus follows the question: to the safe answer when it appears, back to the button when it goes.
+  useEffect(() => {
+    if (confirming) keep.current?.focus()
+    else if (asked.current) ask.current?.focus()
+    asked.current = asked.current || confirming
+  }, [confirming])
 
   const remove = async (): Promise<void> => {
     setBusy(true)
@@ -33,12 +42,12 @@ export function DeleteFlow({ flowId, name }: { flowId: string; name: string }) {
           <button type="button" class="danger" onClick={() => void remove()} disabled={busy}>
             Yes, delete this flow
           </button>{' '}
-          <button type="button" onClick={() => setConfirming(false)} disabled={busy}>
+          <button type="button" ref={keep} onClick={() => setConfirming(false)} disabled={busy}>
             Keep it
           </button>
         </div>
       ) : (
-        <button type="button" class="danger" onClick={() => setConfirming(true)}>
+        <button type="button" ref={ask} class="danger" onClick={() => setConfirming(true)}>
           Delete flow…
         </button>
       )}

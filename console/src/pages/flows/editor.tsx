@@ -79,7 +79,7 @@ function FlowEditor({ flow }: { flow: FlowDetail | undefined }) {
   const [running, setRunning] = useState(false)
   const check = useValidation(text)
   const graph = useMemo(() => graphOf(text), [text])
-  const name = nameIn(text) ?? lastName
+  const name = useMemo(() => nameIn(text), [text]) ?? lastName
 
   const edit = (next: string): void => {
     setText(next)
@@ -90,6 +90,11 @@ function FlowEditor({ flow }: { flow: FlowDetail | undefined }) {
     if (n !== undefined) setLastName(n)
   }
   const yamlEditor = useRef<CodeEditorHandle>(null)
+  const runButton = useRef<HTMLButtonElement>(null)
+  const closeRun = (): void => {
+    setRunning(false)
+    runButton.current?.focus()
+  }
   // Through the editor, which then reports the new text as it does for typing (and keeps it in its undo history).
   const rename = (next: string): void => {
     const updated = withName(text, next)
@@ -119,7 +124,8 @@ function FlowEditor({ flow }: { flow: FlowDetail | undefined }) {
   }
 
   const problems = saveProblems.length > 0 ? saveProblems : check.problems
-  const nameEditable = withName(text, name) !== undefined
+  // Each of these parses the YAML: once per text, not once per render.
+  const nameEditable = useMemo(() => withName(text, name) !== undefined, [text, name])
   const actions = (
     <>
       <button type="button" class="primary" onClick={() => void save()} disabled={saving}>
@@ -127,7 +133,7 @@ function FlowEditor({ flow }: { flow: FlowDetail | undefined }) {
       </button>
       {id === undefined ? null : (
         <>
-          <button type="button" onClick={() => setRunning(true)} aria-expanded={running} aria-controls="run-panel">
+          <button type="button" ref={runButton} onClick={() => setRunning(true)} aria-expanded={running} aria-controls={running ? 'run-panel' : undefined}>
             Run
           </button>
           <a class="button" href={href('/flows', id, 'versions')}>
@@ -159,7 +165,7 @@ function FlowEditor({ flow }: { flow: FlowDetail | undefined }) {
           {savedText !== undefined && savedText !== text ? ' Unsaved changes.' : ''}
         </span>
       </div>
-      {id === undefined || !running ? null : <RunPanel flowId={id} dirty={savedText !== text} onClose={() => setRunning(false)} />}
+      {id === undefined || !running ? null : <RunPanel flowId={id} dirty={savedText !== text} onClose={closeRun} />}
       <div class="flow-editor-grid">
         <div class="flow-editor-yaml">
           <h2 id="definition-heading">Flow definition</h2>

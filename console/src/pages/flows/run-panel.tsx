@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { messageOf } from '../../api/errors.js'
 import type { ExecutionDetail } from '../../api/types.js'
 import { CodeEditor } from '../../editor/code-editor.js'
@@ -37,6 +37,9 @@ export function RunPanel({ flowId, dirty, onClose }: { flowId: string; dirty: bo
   const [error, setError] = useState<string>()
   const [ended, setEnded] = useState<ExecutionDetail>()
   const parsed = useMemo(() => parseInput(input), [input])
+  const heading = useRef<HTMLHeadingElement>(null)
+  // The panel opens above the editor: keyboard and screen reader users are taken to it.
+  useEffect(() => heading.current?.focus(), [])
 
   const run = async (): Promise<void> => {
     if (!parsed.ok) return
@@ -59,7 +62,9 @@ export function RunPanel({ flowId, dirty, onClose }: { flowId: string; dirty: bo
 
   return (
     <section id="run-panel" class="card run-panel" aria-labelledby="run-heading">
-      <h2 id="run-heading">Run this flow</h2>
+      <h2 id="run-heading" ref={heading} tabIndex={-1}>
+        Run this flow
+      </h2>
       {dirty ? <p class="muted">This runs the last saved revision: unsaved changes in the editor are not included.</p> : null}
       <p id="run-input-label" class="run-input-label">
         Input <span class="muted">(a JSON object, the flow's <code>input</code>)</span>
