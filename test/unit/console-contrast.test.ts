@@ -16,7 +16,12 @@ const PAIRS: ReadonlyArray<readonly [string, string]> = [
   ['--bad', '--bad-bg'],
   ['--warn', '--warn-bg'],
   ['--info', '--info-bg'],
-  ['--idle', '--idle-bg']
+  ['--idle', '--idle-bg'],
+  // the editors: tokens on the surface, the active line and a marked (problem) line; text on a selection
+  ...['--text', '--code-keyword', '--code-string', '--code-number', '--code-property'].flatMap((fg) =>
+    ['--surface', '--active-line', '--mark'].map((bg) => [fg, bg] as const)
+  ),
+  ['--text', '--selection']
 ]
 
 /** WCAG 2.x AA for normal text. */
@@ -43,10 +48,12 @@ function contrast(a: string, b: string): number {
 
 t.test("the console's text colours meet WCAG AA (4.5:1) on their backgrounds, in both themes", async (t) => {
   const css = await readFile(new URL('../../console/src/styles.css', import.meta.url), 'utf8')
-  const light = variables(css.slice(css.indexOf(':root {'), css.indexOf('}', css.indexOf(':root {'))))
-  const darkAt = css.indexOf('@media (prefers-color-scheme: dark)')
-  t.ok(darkAt > 0, 'a dark theme')
-  const dark = new Map([...light, ...variables(css.slice(darkAt, css.indexOf('}\n}', darkAt)))])
+  // every `:root` block outside the dark media query is the light theme; those inside it override them
+  const darkBlocks = [...css.matchAll(/@media \(prefers-color-scheme: dark\) \{\s*:root \{([^}]*)\}/g)].map((m) => m[1] ?? '')
+  const lightBlocks = [...css.replace(/@media \(prefers-color-scheme: dark\) \{\s*:root \{[^}]*\}/g, '').matchAll(/:root \{([^}]*)\}/g)].map((m) => m[1] ?? '')
+  t.ok(darkBlocks.length > 0, 'a dark theme')
+  const light = variables(lightBlocks.join('\n'))
+  const dark = new Map([...light, ...variables(darkBlocks.join('\n'))])
   for (const [theme, vars] of [['light', light], ['dark', dark]] as const) {
     for (const [fg, bg] of PAIRS) {
       const a = vars.get(fg)

@@ -11,7 +11,7 @@ import { Page } from '../../ui/page.js'
 import { useAsync } from '../../ui/use-async.js'
 import { accountPath, listAccounts } from './accounts-api.js'
 import { InlineConfirm } from './confirm.js'
-import { Pager } from './pager.js'
+import { Pager } from '../../ui/pager.js'
 
 const LIMIT = 20
 const ROLES: readonly Role[] = ['user', 'admin']

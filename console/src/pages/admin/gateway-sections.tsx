@@ -25,7 +25,7 @@ function At({ iso }: { iso: string | null | undefined }) {
 
 function Facts({ rows }: { rows: Array<[string, ComponentChildren]> }) {
   return (
-    <dl class="admin-facts">
+    <dl class="facts">
       {rows.map(([term, value]) => [<dt key={`${term}-t`}>{term}</dt>, <dd key={`${term}-d`}>{value}</dd>])}
     </dl>
   )

@@ -25,7 +25,7 @@ export function MyAccountPage(_props: { match: Match }) {
   return (
     <Page title="Your account">
       {shown === undefined ? null : <Notice>{shown}</Notice>}
-      <dl class="admin-facts card">
+      <dl class="facts card">
         <dt>Name</dt>
         <dd>{me.name}</dd>
         <dt>Email</dt>

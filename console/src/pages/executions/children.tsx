@@ -5,7 +5,7 @@ import { ErrorAlert } from '../../ui/alert.js'
 import { useAsync } from '../../ui/use-async.js'
 import { ExecutionsTable } from './executions-table.js'
 import type { ExecutionsReply } from './list.js'
-import { Pager } from './pager.js'
+import { Pager } from '../../ui/pager.js'
 import { usePoll } from './use-poll.js'
 
 const LIMIT = 20

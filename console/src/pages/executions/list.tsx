@@ -6,7 +6,7 @@ import { ErrorAlert } from '../../ui/alert.js'
 import { Page } from '../../ui/page.js'
 import { useAsync } from '../../ui/use-async.js'
 import { ExecutionsTable } from './executions-table.js'
-import { Pager } from './pager.js'
+import { Pager } from '../../ui/pager.js'
 import { useFlows } from './use-flow-names.js'
 import { usePoll } from './use-poll.js'
 

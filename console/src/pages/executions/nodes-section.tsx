@@ -16,7 +16,7 @@ function NodeDetail({ row, now }: { row: NodeRow; now: number }) {
       <h3 id="node-detail-title">
         Node <code>{row.id}</code> <span class="muted">({row.type})</span>
       </h3>
-      <dl class="exec-facts">
+      <dl class="facts">
         <dt>Status</dt>
         <dd>
           <StatusBadge status={row.status} />

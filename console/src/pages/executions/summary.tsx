@@ -33,7 +33,7 @@ export interface SummaryProps {
 export function Summary({ execution: e, status, flowName }: SummaryProps) {
   return (
     <>
-      <dl class="exec-facts">
+      <dl class="facts">
         <dt>Status</dt>
         <dd>
           <StatusBadge status={status} />
