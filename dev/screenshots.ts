@@ -130,7 +130,7 @@ try {
       await editor.click()
       await page.keyboard.press('ControlOrMeta+A')
       await page.keyboard.insertText(BROKEN)
-      await page.getByRole('alert').filter({ hasText: 'Line' }).first().waitFor()
+      await page.getByText(/Line \d+:/).first().waitFor()
       await shoot(page, 'console-editor-error')
     }
     await context.close()
