@@ -1,14 +1,11 @@
-// The replies of the public API the console reads (see /docs for the full schemas).
+// The replies of the public API the console reads (see /docs for the full schemas). Those the CLI reads too
+// come from its one copy.
+import type { ExecutionStatus } from '../../../src/cli/flows/types.js'
+
+export type { ExecutionStatus, FlowDetail, FlowSummary, LogLine, RunReply, SecretInfo, TokenReply } from '../../../src/cli/flows/types.js'
 
 export type Role = 'admin' | 'user'
-export type ExecutionStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled'
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = ['queued', 'running', 'waiting', 'completed', 'failed', 'cancelled']
-
-export interface TokenReply {
-  token: string
-  expires_at: string
-  account_id: string
-}
 
 export interface Account {
   id: string
@@ -25,20 +22,6 @@ export interface Page {
   offset: number
 }
 
-export interface FlowSummary {
-  id: string
-  name: string
-  description: string
-  version: string | null
-  created_at: string
-  updated_at: string
-  tags: string[]
-}
-
-export interface FlowDetail extends FlowSummary {
-  definition: string
-}
-
 export interface FlowVersion {
   revision: number
   name: string
@@ -51,28 +34,6 @@ export interface FlowVersion {
 
 export interface FlowVersionDetail extends FlowVersion {
   definition: string
-}
-
-export interface RunReply {
-  execution_id: string
-  flow_id: string
-  status: ExecutionStatus
-  created_at: string
-}
-
-export interface SecretInfo {
-  key: string
-  created_at: string
-  updated_at: string
-}
-
-export interface LogLine {
-  timestamp: string
-  level: string
-  message: string
-  node_id: string | null
-  node_type: string | null
-  data: unknown
 }
 
 export interface ExecutionSummary {
