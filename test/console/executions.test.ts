@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { startConsole, type ConsoleHarness, type SeenRequest } from '../helpers/console.js'
+import { startConsole, storedToken, type ConsoleHarness, type SeenRequest } from '../helpers/console.js'
 import { createFlow, getExecution, runFlow, waitFinal } from '../helpers/executions.js'
 import type { Tap } from '../helpers/flowrunner.js'
 import { startReceiver } from '../helpers/receiver.js'
@@ -10,10 +10,8 @@ import { startReceiver } from '../helpers/receiver.js'
 
 /** The session token the console keeps in this tab's sessionStorage. */
 async function consoleToken(page: Page): Promise<string> {
-  // a string to evaluate: the tests' tsconfig has no DOM types
-  const raw = await page.evaluate<string | null>("sessionStorage.getItem('evercycle-console-session')")
-  const token = (JSON.parse(raw ?? '{}') as { token?: unknown }).token
-  if (typeof token !== 'string') throw new Error('the console holds no session')
+  const token = await storedToken(page)
+  if (token === undefined) throw new Error('the console holds no session')
   return token
 }
 

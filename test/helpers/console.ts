@@ -59,3 +59,14 @@ export async function startConsole(t: Teardown, options: Partial<FlowRunnerOptio
 
   return { fr, origin, browser, open, login }
 }
+
+/** The key the console keeps its session under, in the tab's sessionStorage. */
+export const SESSION_KEY = 'evercycle-console-session'
+
+/** The token of the session the console holds in this tab, if any. */
+export async function storedToken(page: Page): Promise<string | undefined> {
+  // a string to evaluate: the tests' tsconfig has no DOM types
+  const raw = await page.evaluate<string | null>(`sessionStorage.getItem(${JSON.stringify(SESSION_KEY)})`)
+  const token = (JSON.parse(raw ?? '{}') as { token?: unknown }).token
+  return typeof token === 'string' ? token : undefined
+}
