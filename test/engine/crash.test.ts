@@ -130,8 +130,10 @@ void tap.test('kill -9 inside a job running several nodes: the retried job resum
   const receiver = await startReceiver(t)
   // the first call hangs until the server is killed; the retry after the restart is answered at once
   receiver.on('/slow', { status: 200, body: { ok: true }, delayMs: 60_000 })
-  // a short default node timeout keeps the job's expiry (and so this test) short
-  const env = await serverEnv(t, receiver.port, { FLOWRUNNER_NODE_TIMEOUT: '1000' })
+  // The job's expiry is its first node's timeout + 10 s: `shape` sets a short one so the retry comes soon, yet
+  // long enough (with the expression limit) that a machine loaded by parallel tests, whose expression threads
+  // run at a lower priority, still finishes the transform: past it the flow failed there and /slow never came.
+  const env = await serverEnv(t, receiver.port, { FLOWRUNNER_EXPRESSION_TIMEOUT: '10000' })
 
   const first = await startServer(t, env)
   const token = await login(first)
@@ -142,6 +144,7 @@ nodes:
   shape:
     type: transform
     params: { expression: '{"tag": input.tag}' }
+    timeout: 10s
     next: { default: slow }
   slow:
     type: http.request
