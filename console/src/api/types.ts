@@ -1,6 +1,6 @@
 // The replies of the public API the console reads (see /docs for the full schemas). Those the CLI reads too
 // come from its one copy.
-import type { ExecutionStatus } from '../../../src/cli/flows/types.js'
+import type { ExecutionSummary as CliExecutionSummary, ExecutionStatus } from '../../../src/cli/flows/types.js'
 
 export type { ExecutionStatus, FlowDetail, FlowSummary, LogLine, RunReply, SecretInfo, TokenReply } from '../../../src/cli/flows/types.js'
 
@@ -36,16 +36,8 @@ export interface FlowVersionDetail extends FlowVersion {
   definition: string
 }
 
-export interface ExecutionSummary {
-  id: string
-  flow_id: string
-  flow_version: number
-  status: ExecutionStatus
-  started_at: string | null
-  completed_at: string | null
-  duration: number | null
-  error?: string
-  node_id?: string
+/** What the CLI reads of an execution, and its place among others (parent, item, re-run, trigger). */
+export interface ExecutionSummary extends CliExecutionSummary {
   parent_id: string | null
   item_index: number | null
   rerun_of: string | null
